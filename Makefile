@@ -1,0 +1,45 @@
+# connectors — build, test and run. `make help` lists the targets.
+
+VERSION ?= $(shell cat VERSION)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG     := github.com/connectors-go/connectors
+LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT) -X $(PKG)/internal/version.Date=$(DATE)
+GO      ?= go
+# The machines have 2 cores; the heavy Elasticsearch API packages compile best one at a time.
+TESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: help build run test test-short lint fmt vet staticcheck bench clean
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/connectors (static) and bin/elastic-ingest
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/connectors ./cmd/connectors
+	ln -sf connectors bin/elastic-ingest
+
+run: build ## run the service with ./config.yml, or the embedded default when there is none
+	@if [ -f config.yml ]; then bin/connectors run -c config.yml; else bin/connectors dev; fi
+
+test: ## run every test, integration tests included
+	$(GO) test $(TESTFLAGS) ./...
+
+test-short: ## unit tests only
+	$(GO) test -short $(TESTFLAGS) ./...
+
+lint: fmt vet staticcheck ## gofmt, go vet and staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+bench: ## benchmarks (see docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// syncBuffer is written by the logger goroutines and read by the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func runApp(t *testing.T, prepare func(*App), args ...string) result {
+	t.Helper()
+	var out, errb syncBuffer
+	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Exit: func(code int) { t.Errorf("unexpected forced exit %d", code) }}
+	if prepare != nil {
+		prepare(a)
+	}
+	code := a.Run(args)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCommands(t *testing.T) {
+	example := filepath.Join("..", "config.yml.example")
+	bad := writeFile(t, "elasticsearch: {bulk: {chunk_size: -1}}\n")
+	broken := writeFile(t, "service:\n  idling: 3\n bad: [\n")
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantOut    string
+		wantErr    string
+		notInStdio string
+	}{
+		{"version flag", []string{"connectors", "--version"}, 0, "connectors 9.6.0", "", ""},
+		{"help", []string{"connectors", "--help"}, 0, "connectors run -c config.yml", "", ""},
+		{"validate example", []string{"connectors", "config", "validate", "-c", example}, 0, "valid", "", ""},
+		{"validate bad", []string{"connectors", "config", "validate", "-c", bad}, 1, "elasticsearch.bulk.chunk_size: must be > 0", "", ""},
+		{"validate broken yaml", []string{"connectors", "config", "validate", "-c", broken}, 1, "cannot parse YAML: line 2", "", ""},
+		{"validate missing file", []string{"connectors", "config", "validate", "-c", "/nonexistent/c.yml"}, 1, "", "/nonexistent/c.yml not found", ""},
+		{"show hides secrets", []string{"connectors", "config", "show", "-c", example}, 0, "password: <redacted>", "", "changeme"},
+		{"unknown flag", []string{"connectors", "--nope"}, 2, "", "unknown flag", ""},
+		{"unknown command", []string{"connectors", "nope"}, 2, "", "unknown command", ""},
+		{"ingest version", []string{"/usr/bin/elastic-ingest", "-v"}, 0, "9.6.0\n", "", ""},
+		{"ingest combined actions", []string{"elastic-ingest", "--action", "list", "--action", "schedule"}, 2, "", "cannot be combined", ""},
+		{"ingest config needs type", []string{"elastic-ingest", "--action", "config"}, 2, "", "needs --service-type", ""},
+		{"ingest unknown flag", []string{"elastic-ingest", "--bogus"}, 2, "", "unknown flag", ""},
+		{"run missing config", []string{"connectors", "run", "-c", "/nonexistent/c.yml"}, 1, "", "not found", ""},
+		{"run bad action", []string{"connectors", "run", "--action", "dance", "-c", example}, 2, "", "unknown value \"dance\"", ""},
+		{"run bad level", []string{"connectors", "run", "--log-level", "LOUD", "-c", example}, 2, "", "unknown log level", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runApp(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.wantOut) {
+				t.Errorf("stdout %q lacks %q", r.stdout, tt.wantOut)
+			}
+			if !strings.Contains(r.stderr, tt.wantErr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tt.wantErr)
+			}
+			if tt.notInStdio != "" && strings.Contains(r.stdout+r.stderr, tt.notInStdio) {
+				t.Errorf("output shows %q", tt.notInStdio)
+			}
+			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace in output: %s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestRunFailsClearly(t *testing.T) {
+	unauthorized := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"error":{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/]"},"status":401}`)
+	}))
+	defer unauthorized.Close()
+	notES := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"version":{"number":"2.11.0","distribution":"opensearch"}}`)
+	}))
+	defer notES.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+
+	tests := []struct {
+		name string
+		host string
+		want string
+	}{
+		{"wrong credentials", unauthorized.URL, "rejected the credentials"},
+		{"not elasticsearch", notES.URL, "is not Elasticsearch"},
+		{"unreachable", closedURL, "seems to be unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeFile(t, "elasticsearch:\n  host: "+tt.host+"\n  password: hunter2\n  max_wait_duration: 0.2\n  initial_backoff_duration: 0.05\n  retry_interval: 0.01\nconnectors:\n  - {connector_id: c1, service_type: dir}\n")
+			r := runApp(t, nil, "connectors", "run", "-c", cfg)
+			if r.code != 1 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, "hunter2") {
+				t.Fatalf("password in output:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestSignalsStopCleanlyAndSecondForces(t *testing.T) {
+	// Elasticsearch that never becomes ready keeps the service in its wait
+	// loop, where a signal must end it with exit 0.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	cfg := writeFile(t, "elasticsearch:\n  host: "+srv.URL+"\n  initial_backoff_duration: 0.05\n  backoff_multiplier: 1\n  max_retries: 1\nconnectors:\n  - {connector_id: c1, service_type: dir}\n")
+
+	sigs := make(chan os.Signal, 2)
+	forced := make(chan int, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		sigs <- syscall.SIGTERM
+	}()
+	r := runApp(t, func(a *App) {
+		a.Signals = sigs
+		a.Exit = func(code int) { forced <- code }
+	}, "connectors", "run", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "shutting down") {
+		t.Errorf("no shutdown log:\n%s", r.stderr)
+	}
+
+	// The second-signal path, exercised on the context helper directly.
+	a := &App{Stdout: io.Discard, Stderr: io.Discard, Signals: sigs, Exit: func(code int) { forced <- code }}
+	log, _ := a.logger(nil)
+	ctx, stop := a.signalContext(log)
+	defer stop()
+	sigs <- syscall.SIGINT
+	<-ctx.Done()
+	sigs <- syscall.SIGINT
+	select {
+	case code := <-forced:
+		if code != ExitForced {
+			t.Fatalf("forced exit code %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("second signal did not force exit")
+	}
+}

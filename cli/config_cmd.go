@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/connectors-go/connectors/internal/config"
+)
+
+func (a *App) configCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Check and show config.yml",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate",
+		Short: "Check config.yml and print every problem with its key path",
+		Long: `Loads config.yml exactly as the service does (environment and .env interpolation,
+dotted keys, defaults) and prints every problem with its key path, every unknown key
+and every setting that works against another. Exits 1 when the service would refuse
+to start with this file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.validateConfig()
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration (defaults filled in, secrets hidden)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			out, err := yaml.Marshal(cfg.Map(true))
+			if err != nil {
+				return err
+			}
+			_, err = a.Stdout.Write(out)
+			return err
+		},
+	})
+	return cmd
+}
+
+func (a *App) validateConfig() error {
+	cfg, err := a.loadConfig()
+	var cerr *config.Error
+	if err != nil && !errors.As(err, &cerr) {
+		return err
+	}
+	var problems []config.Problem
+	if cerr != nil {
+		problems = append(problems, cerr.Problems...)
+	}
+	var warnings []string
+	if cfg != nil {
+		warnings = append(warnings, cfg.Warnings...)
+		if cerr == nil {
+			problems = append(problems, cfg.ServiceProblems()...)
+			warnings = append(warnings, cfg.ServiceWarnings()...)
+			warnings = append(warnings, unknownServiceTypes(cfg)...)
+		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(a.Stdout, "warning: %s\n", w)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(a.Stdout, "error: %s\n", p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(a.Stdout, "%s: %d error(s), %d warning(s)\n", a.configPath, len(problems), len(warnings))
+		return &exitError{code: ExitError}
+	}
+	fmt.Fprintf(a.Stdout, "%s: valid (%d warning(s))\n", a.configPath, len(warnings))
+	return nil
+}
+
+// unknownServiceTypes warns about connectors whose service type is not in
+// the sources map, which the original would refuse at run time.
+func unknownServiceTypes(cfg *config.Config) []string {
+	var out []string
+	for i, e := range cfg.EffectiveConnectors() {
+		if e.ServiceType == "" {
+			out = append(out, fmt.Sprintf("connectors[%d] (%s) has no service_type: the service will not sync it", i, e.ConnectorID))
+			continue
+		}
+		if _, ok := cfg.Sources[e.ServiceType]; !ok {
+			known := make([]string, 0, len(cfg.Sources))
+			for k := range cfg.Sources {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			out = append(out, fmt.Sprintf("connectors[%d].service_type: %q is not a known source (known: %v)", i, e.ServiceType, known))
+		}
+	}
+	return out
+}

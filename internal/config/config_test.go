@@ -1,0 +1,297 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, yml string, environ ...string) (*Config, error) {
+	t.Helper()
+	if environ == nil {
+		environ = []string{}
+	}
+	return Parse("config.yml", []byte(yml), LoadOptions{Environ: environ, NoEnvFile: true})
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := parse(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Elasticsearch, Default().Elasticsearch) || !reflect.DeepEqual(cfg.Service, Default().Service) {
+		t.Fatalf("empty file should give defaults:\n%+v", cfg)
+	}
+	checks := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"host", cfg.Elasticsearch.Host, "http://localhost:9200"},
+		{"chunk_size", cfg.Elasticsearch.Bulk.ChunkSize, 500},
+		{"queue_refresh_timeout", cfg.Elasticsearch.Bulk.QueueRefreshTimeout, 1300.0},
+		{"max_error_rate", cfg.Elasticsearch.Bulk.ErrorMonitor.MaxErrorRate, 0.15},
+		{"idling", cfg.Service.Idling, 30.0},
+		{"max_file_download_size", cfg.Service.MaxFileDownloadSize, int64(10485760)},
+		{"sources", len(cfg.Sources), 31},
+		{"api_key absent", cfg.Elasticsearch.APIKey == nil, true},
+		{"extraction absent", cfg.ExtractionService == nil, true},
+		{"use connectors api", cfg.Elasticsearch.FeatureUseConnectorsAPI, true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("defaults should not warn: %v", cfg.Warnings)
+	}
+}
+
+func TestValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		yml     string
+		environ []string
+		check   func(*Config) any
+		want    any
+	}{
+		{"nested key", "elasticsearch:\n  bulk:\n    chunk_size: 250\n", nil,
+			func(c *Config) any { return c.Elasticsearch.Bulk.ChunkSize }, 250},
+		{"dotted top-level key", "elasticsearch.bulk.chunk_size: 250\n", nil,
+			func(c *Config) any { return c.Elasticsearch.Bulk.ChunkSize }, 250},
+		{"dotted and nested merge", "elasticsearch:\n  host: http://a:9200\nelasticsearch.bulk.chunk_size: 7\n", nil,
+			func(c *Config) any { return c.Elasticsearch.Host + " " + strconv.Itoa(c.Elasticsearch.Bulk.ChunkSize) }, "http://a:9200 7"},
+		{"interpolated int", "elasticsearch:\n  bulk:\n    chunk_size: ${SIZE}\n", []string{"SIZE=42"},
+			func(c *Config) any { return c.Elasticsearch.Bulk.ChunkSize }, 42},
+		{"bare variable", "elasticsearch:\n  host: $ES_HOST\n", []string{"ES_HOST=http://es:9200"},
+			func(c *Config) any { return c.Elasticsearch.Host }, "http://es:9200"},
+		{"default used", "elasticsearch:\n  host: ${ES_HOST|http://fallback:9200}\n", nil,
+			func(c *Config) any { return c.Elasticsearch.Host }, "http://fallback:9200"},
+		{"bare default used", "service:\n  idling: $IDLE|5\n", nil,
+			func(c *Config) any { return c.Service.Idling }, 5.0},
+		{"dollar escape", "elasticsearch:\n  password: pa$$word\n", nil,
+			func(c *Config) any { return c.Elasticsearch.Password }, "pa$word"},
+		{"indented comment not interpolated", "service:\n  # ${NOPE}\n  idling: 3 # ${NOPE2}\n", nil,
+			func(c *Config) any { return c.Service.Idling }, 3.0},
+		{"hash inside quotes is not a comment", "elasticsearch:\n  password: \"a #${PW}\"\n", []string{"PW=x"},
+			func(c *Config) any { return c.Elasticsearch.Password }, "a #x"},
+		{"column-0 comment with undefined var", "# host: ${NOPE}\nservice:\n  idling: 3\n", nil,
+			func(c *Config) any { return c.Service.Idling }, 3.0},
+		{"env var with dots becomes config", "", []string{"elasticsearch.host=http://env:9200", "PATH=/bin"},
+			func(c *Config) any { return c.Elasticsearch.Host }, "http://env:9200"},
+		{"env var string coerced to int", "", []string{"elasticsearch.bulk.chunk_size=99"},
+			func(c *Config) any { return c.Elasticsearch.Bulk.ChunkSize }, 99},
+		{"file wins over env var", "elasticsearch:\n  host: http://file:9200\n", []string{"elasticsearch.host=http://env:9200"},
+			func(c *Config) any { return c.Elasticsearch.Host }, "http://file:9200"},
+		{"api key present", "elasticsearch:\n  api_key: abc\n", nil,
+			func(c *Config) any { return *c.Elasticsearch.APIKey }, "abc"},
+		{"sources merged over defaults", "sources:\n  custom: my.module:Thing\n", nil,
+			func(c *Config) any { return len(c.Sources) }, 32},
+		{"extraction service defaults", "extraction_service:\n  host: http://localhost:8090\n", nil,
+			func(c *Config) any { return c.ExtractionService.Timeout }, 30.0},
+		{"null keeps default", "elasticsearch:\n  ca_certs:\n  request_timeout:\n", nil,
+			func(c *Config) any { return c.Elasticsearch.RequestTimeout }, 240.0},
+		{"connectors list", "connectors:\n  - connector_id: 123\n    service_type: dir\n", nil,
+			func(c *Config) any { return c.Connectors[0].ConnectorID }, "123"},
+		{"duplicate connector later wins", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: b, service_type: dir}\n  - {connector_id: a, service_type: mysql}\n", nil,
+			func(c *Config) any { return c.Connectors[0].ServiceType + " " + strconv.Itoa(len(c.Connectors)) }, "mysql 2"},
+		{"connector without id dropped", "connectors:\n  - service_type: dir\n  - {connector_id: x, service_type: dir}\n", nil,
+			func(c *Config) any { return len(c.Connectors) }, 1},
+		{"service types from env list", "", []string{"service.service_types=dir, mysql"},
+			func(c *Config) any { return strings.Join(c.Service.ServiceTypes, "|") }, "dir|mysql"},
+		{"yaml anchors", "base: &b\n  idling: 4\nservice:\n  <<: *b\n", nil,
+			func(c *Config) any { return c.Service.Idling }, 4.0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(t, tt.yml, tt.environ...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.check(cfg); got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProblems(t *testing.T) {
+	tests := []struct {
+		name    string
+		yml     string
+		environ []string
+		want    []string // substrings, each must appear in the error
+	}{
+		{"negative chunk size", "elasticsearch: {bulk: {chunk_size: -1}}\n", nil,
+			[]string{"elasticsearch.bulk.chunk_size: must be > 0, got -1"}},
+		{"string for int", "elasticsearch:\n  bulk:\n    chunk_size: lots\n", nil,
+			[]string{`elasticsearch.bulk.chunk_size: must be an integer, got "lots" (config.yml:3)`}},
+		{"bool wrong", "elasticsearch:\n  ssl: maybe\n", nil,
+			[]string{`elasticsearch.ssl: must be true or false, got "maybe" (config.yml:2)`}},
+		{"several at once", "service:\n  idling: 0\n  max_concurrent_content_syncs: -2\nelasticsearch:\n  host: localhost:9200\n", nil,
+			[]string{"service.idling: must be > 0", "service.max_concurrent_content_syncs: must be > 0", "elasticsearch.host: must be a URL"}},
+		{"mapping expected", "elasticsearch: 5\n", nil, []string{"elasticsearch: must be a mapping of keys (config.yml:1)"}},
+		{"list expected", "connectors: abc\n", nil, []string{"connectors: must be a list"}},
+		{"bad log level", "service:\n  log_level: LOUD\n", nil, []string{`service.log_level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got "LOUD"`}},
+		{"strict mode", "elasticsearch:\n  host: ${UNSET_HOST}\n", nil, []string{"strict mode enabled, variables $UNSET_HOST are not defined"}},
+		{"yaml syntax", "service:\n  idling: 3\n bad: [\n", nil, []string{"cannot parse YAML: line"}},
+		{"top level list", "- a\n- b\n", nil, []string{"top level must be a mapping"}},
+		{"error rate range", "elasticsearch.bulk.error_monitor.max_error_rate: 2\n", nil, []string{"max_error_rate: must be between 0 and 1"}},
+		{"negative text size", "elasticsearch.bulk.max_text_document_size: -1\n", nil, []string{"elasticsearch.bulk.max_text_document_size: must be >= 0"}},
+		{"extraction needs host", "extraction_service:\n  timeout: 3\n", nil, []string{"extraction_service.host: is required"}},
+		{"credentials in host redacted", "elasticsearch:\n  host: ftp://user:secret@h\n", nil, []string{"REDACTED"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.yml, tt.environ...)
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestStrictModeCanBeDisabled(t *testing.T) {
+	cfg, err := parse(t, "elasticsearch:\n  password: ${UNSET_PW}\n", "ENVYAML_STRICT_DISABLE=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Elasticsearch.Password != "${UNSET_PW}" {
+		t.Fatalf("password = %q", cfg.Elasticsearch.Password)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	cfg, err := parse(t, "elasticsearch:\n  hots: http://x\nservice:\n  idling: 400\nconnectors:\n  - service_type: dir\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(cfg.Warnings, "\n")
+	for _, want := range []string{
+		"unknown key elasticsearch.hots, ignored (config.yml:2)",
+		"service.heartbeat (300s) should be greater than service.idling (400s)",
+		"connectors[0] has no connector_id",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings %q lack %q", all, want)
+		}
+	}
+}
+
+func TestDotEnv(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "custom.env")
+	content := "# comment\nexport ES_HOST=\"http://dotenv:9200\"\nelasticsearch.bulk.chunk_size=12 # trailing\n"
+	if err := os.WriteFile(envFile, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("c.yml", []byte("elasticsearch:\n  host: ${ES_HOST}\n"), LoadOptions{Environ: []string{"ENV_FILE=" + envFile, "ES_HOST=http://env:9200"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Elasticsearch.Host != "http://dotenv:9200" {
+		t.Errorf(".env should win over the environment for interpolation, host = %q", cfg.Elasticsearch.Host)
+	}
+	if cfg.Elasticsearch.Bulk.ChunkSize != 12 {
+		t.Errorf("chunk_size = %d", cfg.Elasticsearch.Bulk.ChunkSize)
+	}
+	_, err = Parse("c.yml", nil, LoadOptions{Environ: []string{"ENV_FILE=" + filepath.Join(dir, "missing.env")}})
+	if err == nil || !strings.Contains(err.Error(), "missing.env") {
+		t.Errorf("an explicit ENV_FILE that is missing should fail, got %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yml"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nope.yml not found") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestServiceProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yml  string
+		want string // "" means no problem
+	}{
+		{"no connectors", "", "you must configure at least one connector"},
+		{"listed", "connectors:\n  - {connector_id: a, service_type: dir}\n", ""},
+		{"deprecated pair", "connector_id: a\nservice_type: dir\n", ""},
+		{"changeme", "connectors:\n  - {connector_id: changeme, service_type: dir}\n", "unmodified default configuration"},
+		{"worker mode without types", "service: {worker_mode: true}\n", "no service types"},
+		{"worker mode with types", "service: {worker_mode: true, service_types: [dir]}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(t, tt.yml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range cfg.ServiceProblems() {
+				got = append(got, p.String())
+			}
+			joined := strings.Join(got, "\n")
+			if tt.want == "" && joined != "" {
+				t.Fatalf("unexpected problems: %s", joined)
+			}
+			if !strings.Contains(joined, tt.want) {
+				t.Fatalf("problems %q lack %q", joined, tt.want)
+			}
+		})
+	}
+}
+
+func TestExampleFileIsValid(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "config.yml.example"), LoadOptions{Environ: []string{}, NoEnvFile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.ServiceProblems(); len(p) > 0 {
+		t.Fatalf("example should be runnable as is: %v", p)
+	}
+	if len(cfg.Warnings) > 0 {
+		t.Fatalf("example should not warn: %v", cfg.Warnings)
+	}
+}
+
+func TestMapRedactsSecrets(t *testing.T) {
+	cfg, err := parse(t, "elasticsearch:\n  password: topsecret\n  api_key: keyvalue\n  headers: {Authorization: Bearer x, X-Team: a}\nconnectors:\n  - {connector_id: a, service_type: dir, api_key: connkey}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.Map(true)
+	out := strings.ReplaceAll(strings.ReplaceAll(fmtAny(m), "\n", " "), "  ", " ")
+	for _, leak := range []string{"topsecret", "keyvalue", "connkey", "Bearer"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("Map(true) leaks %q: %s", leak, out)
+		}
+	}
+	es := m["elasticsearch"].(map[string]any)
+	if es["host"] != "http://localhost:9200" || es["headers"].(map[string]any)["X-Team"] != "a" {
+		t.Errorf("non-secret values lost: %v", es)
+	}
+	if cfg.Map(false)["elasticsearch"].(map[string]any)["password"] != "topsecret" {
+		t.Error("Map(false) should keep values")
+	}
+}
+
+func fmtAny(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,264 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// LogLevels are the level names the original accepts, upper-cased.
+var LogLevels = []string{"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+// NormalizeLogLevel maps a level name (any case, WARN accepted) to one of
+// LogLevels, reporting whether it was recognised.
+func NormalizeLogLevel(s string) (string, bool) {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	if u == "WARN" {
+		u = "WARNING"
+	}
+	if u == "NOTSET" {
+		u = "DEBUG"
+	}
+	for _, l := range LogLevels {
+		if u == l {
+			return u, true
+		}
+	}
+	return "", false
+}
+
+type check struct {
+	problems []Problem
+}
+
+func (c *check) add(key, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *check) positiveInt(key string, v int) {
+	if v <= 0 {
+		c.add(key, "must be > 0, got %d", v)
+	}
+}
+
+func (c *check) nonNegativeInt(key string, v int) {
+	if v < 0 {
+		c.add(key, "must be >= 0, got %d", v)
+	}
+}
+
+func (c *check) positive(key string, v float64) {
+	if v <= 0 {
+		c.add(key, "must be > 0, got %g", v)
+	}
+}
+
+func (c *check) nonNegative(key string, v float64) {
+	if v < 0 {
+		c.add(key, "must be >= 0, got %g", v)
+	}
+}
+
+func (c *check) httpURL(key, v string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.add(key, "must be a URL starting with http:// or https://, got %q", redactURL(v))
+	}
+}
+
+// redactURL hides credentials embedded in a URL before it is shown.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = url.User("REDACTED")
+	return u.String()
+}
+
+// validate checks ranges and relations after decoding, and normalises the
+// connectors list (ids stringified, entries without ids dropped, later
+// duplicates winning) as the original does.
+func (cfg *Config) validate() []Problem {
+	c := &check{}
+	es := &cfg.Elasticsearch
+	c.httpURL("elasticsearch.host", es.Host)
+	if es.APIKey != nil && strings.TrimSpace(*es.APIKey) == "" {
+		c.add("elasticsearch.api_key", "must not be empty; remove the key to use username/password")
+	}
+	if es.Proxy != "" {
+		c.httpURL("elasticsearch.proxy", es.Proxy)
+	}
+	c.positive("elasticsearch.request_timeout", es.RequestTimeout)
+	c.nonNegativeInt("elasticsearch.max_retries", es.MaxRetries)
+	c.nonNegative("elasticsearch.retry_interval", es.RetryInterval)
+	c.nonNegative("elasticsearch.max_wait_duration", es.MaxWaitDuration)
+	c.positive("elasticsearch.initial_backoff_duration", es.InitialBackoffDuration)
+	if es.BackoffMultiplier < 1 {
+		c.add("elasticsearch.backoff_multiplier", "must be >= 1, got %g", es.BackoffMultiplier)
+	}
+	if _, ok := NormalizeLogLevel(es.LogLevel); !ok {
+		c.add("elasticsearch.log_level", "must be one of %s, got %q", strings.Join(LogLevels, ", "), es.LogLevel)
+	}
+
+	b := &es.Bulk
+	c.positiveInt("elasticsearch.bulk.queue_max_size", b.QueueMaxSize)
+	c.positive("elasticsearch.bulk.queue_max_mem_size", b.QueueMaxMemSize)
+	c.positive("elasticsearch.bulk.queue_refresh_interval", b.QueueRefreshInterval)
+	c.positive("elasticsearch.bulk.queue_refresh_timeout", b.QueueRefreshTimeout)
+	c.positiveInt("elasticsearch.bulk.display_every", b.DisplayEvery)
+	c.positiveInt("elasticsearch.bulk.chunk_size", b.ChunkSize)
+	c.positive("elasticsearch.bulk.chunk_max_mem_size", b.ChunkMaxMemSize)
+	c.nonNegative("elasticsearch.bulk.max_text_document_size", b.MaxTextDocumentSize)
+	c.positiveInt("elasticsearch.bulk.max_concurrency", b.MaxConcurrency)
+	c.positiveInt("elasticsearch.bulk.concurrent_downloads", b.ConcurrentDownloads)
+	c.nonNegativeInt("elasticsearch.bulk.max_retries", b.MaxRetries)
+	c.nonNegative("elasticsearch.bulk.retry_interval", b.RetryInterval)
+	em := &b.ErrorMonitor
+	c.nonNegativeInt("elasticsearch.bulk.error_monitor.max_total_errors", em.MaxTotalErrors)
+	c.nonNegativeInt("elasticsearch.bulk.error_monitor.max_consecutive_errors", em.MaxConsecutiveErrors)
+	if em.MaxErrorRate < 0 || em.MaxErrorRate > 1 {
+		c.add("elasticsearch.bulk.error_monitor.max_error_rate", "must be between 0 and 1, got %g", em.MaxErrorRate)
+	}
+	c.positiveInt("elasticsearch.bulk.error_monitor.error_window_size", em.ErrorWindowSize)
+	c.positiveInt("elasticsearch.bulk.error_monitor.error_queue_size", em.ErrorQueueSize)
+
+	s := &cfg.Service
+	c.positive("service.idling", s.Idling)
+	c.positive("service.heartbeat", s.Heartbeat)
+	c.nonNegativeInt("service.preflight_max_attempts", s.PreflightMaxAttempts)
+	c.nonNegative("service.preflight_idle", s.PreflightIdle)
+	c.nonNegativeInt("service.max_errors", s.MaxErrors)
+	c.positive("service.max_errors_span", s.MaxErrorsSpan)
+	c.positiveInt("service.max_concurrent_content_syncs", s.MaxConcurrentContentSyncs)
+	c.positiveInt("service.max_concurrent_access_control_syncs", s.MaxConcurrentAccessControlSyncs)
+	c.positiveInt("service.max_concurrent_scheduling_tasks", s.MaxConcurrentSchedulingTasks)
+	if s.MaxFileDownloadSize <= 0 {
+		c.add("service.max_file_download_size", "must be > 0, got %d", s.MaxFileDownloadSize)
+	}
+	c.positive("service.job_cleanup_interval", s.JobCleanupInterval)
+	c.positive("service.idle_job_threshold", s.IdleJobThreshold)
+	if _, ok := NormalizeLogLevel(s.LogLevel); !ok {
+		c.add("service.log_level", "must be one of %s, got %q", strings.Join(LogLevels, ", "), s.LogLevel)
+	}
+
+	if x := cfg.ExtractionService; x != nil {
+		if x.Host == "" {
+			c.add("extraction_service.host", "is required when extraction_service is set")
+		} else {
+			c.httpURL("extraction_service.host", x.Host)
+		}
+		c.positive("extraction_service.timeout", x.Timeout)
+		c.positiveInt("extraction_service.stream_chunk_size", x.StreamChunkSize)
+		if x.UseFilePointers && x.SharedVolumeDir == "" {
+			c.add("extraction_service.shared_volume_dir", "is required when use_file_pointers is true")
+		}
+	}
+
+	cfg.normalizeConnectors()
+	for i, e := range cfg.Connectors {
+		if e.APIKey != nil && strings.TrimSpace(*e.APIKey) == "" {
+			c.add(fmt.Sprintf("connectors[%d].api_key", i), "must not be empty; remove the key to use the global credentials")
+		}
+	}
+	cfg.warnRelations()
+	return c.problems
+}
+
+func (cfg *Config) normalizeConnectors() {
+	var kept []ConnectorEntry
+	index := map[string]int{}
+	for i, e := range cfg.Connectors {
+		if strings.TrimSpace(e.ConnectorID) == "" {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("connectors[%d] has no connector_id and is ignored", i))
+			continue
+		}
+		if at, dup := index[e.ConnectorID]; dup {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("connectors[%d]: connector_id %q is listed more than once; the later entry wins", i, e.ConnectorID))
+			kept[at] = e
+			continue
+		}
+		index[e.ConnectorID] = len(kept)
+		kept = append(kept, e)
+	}
+	cfg.Connectors = kept
+}
+
+// warnRelations reports settings that are legal alone but defeat each other,
+// the invariants the original's own configuration tests assert.
+func (cfg *Config) warnRelations() {
+	s, b := cfg.Service, cfg.Elasticsearch.Bulk
+	if s.Heartbeat <= s.Idling {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("service.heartbeat (%gs) should be greater than service.idling (%gs)", s.Heartbeat, s.Idling))
+	}
+	if s.JobCleanupInterval <= s.Idling {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("service.job_cleanup_interval (%gs) should be greater than service.idling (%gs)", s.JobCleanupInterval, s.Idling))
+	}
+	if b.ErrorMonitor.ErrorWindowSize <= b.ErrorMonitor.MaxConsecutiveErrors {
+		cfg.Warnings = append(cfg.Warnings, "elasticsearch.bulk.error_monitor.error_window_size should be greater than max_consecutive_errors")
+	}
+	es := cfg.Elasticsearch
+	worst := float64(es.MaxRetries)*es.RequestTimeout + es.RetryInterval*float64(es.MaxRetries*(es.MaxRetries-1)/2)
+	if b.QueueRefreshTimeout < worst {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("elasticsearch.bulk.queue_refresh_timeout (%gs) is shorter than the worst-case bulk retry time (%gs): a slow cluster may fail syncs as overloaded", b.QueueRefreshTimeout, worst))
+	}
+}
+
+// ServiceProblems applies the original's start-up rules about which
+// connectors the service should run (service-spec §3.4). They are separate
+// from Load because the CLI can work with a file that has no connectors.
+func (cfg *Config) ServiceProblems() []Problem {
+	c := &check{}
+	if cfg.Service.WorkerMode {
+		if len(cfg.Service.ServiceTypes) == 0 {
+			c.add("service.service_types", "service.worker_mode is true but no service types are configured")
+		}
+		return c.problems
+	}
+	entries := cfg.EffectiveConnectors()
+	if len(entries) == 0 {
+		c.add("connectors", "you must configure at least one connector: add a connectors list with connector_id and service_type (or set service.worker_mode with service.service_types)")
+	}
+	for i, e := range entries {
+		if e.ConnectorID == "changeme" || e.ServiceType == "changeme" {
+			c.add(fmt.Sprintf("connectors[%d]", i), "unmodified default configuration detected: replace the 'changeme' placeholders with a real connector_id and service_type")
+		}
+	}
+	return c.problems
+}
+
+// EffectiveConnectors returns the connectors list, or the deprecated
+// top-level connector_id/service_type pair when the list is empty.
+func (cfg *Config) EffectiveConnectors() []ConnectorEntry {
+	if len(cfg.Connectors) > 0 {
+		return cfg.Connectors
+	}
+	if cfg.ConnectorID != "" && cfg.ServiceType != "" {
+		return []ConnectorEntry{{ConnectorID: cfg.ConnectorID, ServiceType: cfg.ServiceType}}
+	}
+	return nil
+}
+
+// ServiceWarnings are the §3.4 warnings: ignored or deprecated settings.
+func (cfg *Config) ServiceWarnings() []string {
+	var w []string
+	if !cfg.Service.WorkerMode && len(cfg.Service.ServiceTypes) > 0 {
+		// The original warns that the list is ignored but honours it anyway;
+		// we honour it too and say so.
+		w = append(w, "service.service_types is set while service.worker_mode is false: connectors of those service types are still picked up, as in the original service")
+	}
+	if len(cfg.Connectors) == 0 && cfg.ConnectorID != "" && cfg.ServiceType != "" {
+		w = append(w, "top-level connector_id/service_type are deprecated: move them into the connectors list")
+	}
+	return w
+}
+
+// ConnectorAPIKey returns the per-connector API key, if one is configured.
+func (cfg *Config) ConnectorAPIKey(connectorID string) (string, bool) {
+	for _, e := range cfg.Connectors {
+		if e.ConnectorID == connectorID && e.APIKey != nil {
+			return *e.APIKey, true
+		}
+	}
+	return "", false
+}
