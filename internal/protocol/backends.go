@@ -1,0 +1,204 @@
+package protocol
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/connectors-go/connectors/internal/es"
+)
+
+// indexBackend writes the connector indices directly.
+type indexBackend struct{ s *Store }
+
+func (b indexBackend) heartbeat(ctx context.Context, c *Connector) error {
+	return b.s.PatchConnector(ctx, c.ID, map[string]any{"last_seen": FormatTime(b.s.now())})
+}
+
+func (b indexBackend) createJob(ctx context.Context, c *Connector, t JobType, trigger TriggerMethod) (string, error) {
+	if c.Index() == "" {
+		return "", fmt.Errorf("connector %s has no index attached: set its index_name before syncing", c.ID)
+	}
+	if c.Type() == "" {
+		return "", fmt.Errorf("connector %s has no service_type: set it before syncing", c.ID)
+	}
+	index := c.Index()
+	if t == JobAccessControl {
+		index = ACLIndexPrefix + index
+	}
+	pipeline := c.EffectivePipeline()
+	conn := map[string]any{
+		"id":            c.ID,
+		"filtering":     activeFiltering(c),
+		"index_name":    index,
+		"language":      c.Language,
+		"pipeline":      pipeline,
+		"service_type":  c.Type(),
+		"configuration": c.Configuration,
+	}
+	now := FormatTime(b.s.now())
+	doc := map[string]any{
+		"connector":               conn,
+		"trigger_method":          trigger,
+		"job_type":                t,
+		"status":                  JobPending,
+		"indexed_document_count":  0,
+		"indexed_document_volume": 0,
+		"deleted_document_count":  0,
+		"created_at":              now,
+		"last_seen":               now,
+	}
+	var res struct {
+		ID string `json:"_id"`
+	}
+	if err := b.s.es.Request(ctx, "POST", "/"+JobsAlias+"/_doc", doc, &res); err != nil {
+		return "", fmt.Errorf("cannot create a %s sync job for connector %s: %w", t, c.ID, err)
+	}
+	return res.ID, nil
+}
+
+func (b indexBackend) claim(ctx context.Context, j *Job, hostname string, cursor any) error {
+	now := FormatTime(b.s.now())
+	doc := map[string]any{
+		"status":          JobInProgress,
+		"started_at":      now,
+		"last_seen":       now,
+		"worker_hostname": hostname,
+	}
+	if cursor != nil {
+		// The original writes a literal "connector.sync_cursor" key, which
+		// readers of connector.sync_cursor never see; a nested object merges
+		// into the snapshot where they look.
+		doc["connector"] = map[string]any{"sync_cursor": cursor}
+	}
+	_, _, err := b.s.update(ctx, JobsAlias, j.ID, doc, true, j.SeqNo, j.PrimaryTerm)
+	return err
+}
+
+func (b indexBackend) stats(ctx context.Context, j *Job, st JobStats) error {
+	doc := map[string]any{
+		"last_seen":               FormatTime(b.s.now()),
+		"indexed_document_count":  st.IndexedDocumentCount,
+		"indexed_document_volume": st.IndexedDocumentVolume,
+		"deleted_document_count":  st.DeletedDocumentCount,
+	}
+	if st.TotalDocumentCount != nil {
+		doc["total_document_count"] = *st.TotalDocumentCount
+	}
+	if len(st.Metadata) > 0 {
+		doc["metadata"] = st.Metadata
+	}
+	_, _, err := b.s.update(ctx, JobsAlias, j.ID, doc, false, 0, 0)
+	return err
+}
+
+// storeValidation sets draft.validation of the DEFAULT filtering entry and,
+// when valid, copies the draft into active: one compare-and-set write.
+func (b indexBackend) storeValidation(ctx context.Context, c *Connector, validation map[string]any) error {
+	for attempt := 1; ; attempt++ {
+		var entries []map[string]any
+		if len(c.Filtering) > 0 {
+			if err := json.Unmarshal(c.Filtering, &entries); err != nil {
+				return fmt.Errorf("connector %s has malformed filtering: %w", c.ID, err)
+			}
+		}
+		found := false
+		for _, e := range entries {
+			if d, _ := e["domain"].(string); d != "DEFAULT" && d != "" {
+				continue
+			}
+			found = true
+			draft, _ := e["draft"].(map[string]any)
+			if draft == nil {
+				draft = map[string]any{}
+				e["draft"] = draft
+			}
+			draft["validation"] = validation
+			if validation["state"] == "valid" {
+				e["active"] = deepCopy(draft)
+			}
+		}
+		if !found {
+			return nil // nothing to validate
+		}
+		err := b.s.UpdateConnector(ctx, c, map[string]any{"filtering": entries})
+		if errors.Is(err, ErrConflict) && attempt < 3 {
+			fresh, gerr := b.s.GetConnector(ctx, c.ID)
+			if gerr != nil {
+				return gerr
+			}
+			*c = *fresh
+			continue
+		}
+		return err
+	}
+}
+
+func deepCopy(v any) any {
+	data, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(data, &out)
+	return out
+}
+
+// apiBackend uses the _connector endpoints where the original does.
+type apiBackend struct{ s *Store }
+
+func (b apiBackend) heartbeat(ctx context.Context, c *Connector) error {
+	return b.s.es.Request(ctx, "PUT", "/_connector/"+url.PathEscape(c.ID)+"/_check_in", nil, nil)
+}
+
+func (b apiBackend) createJob(ctx context.Context, c *Connector, t JobType, trigger TriggerMethod) (string, error) {
+	var res struct {
+		ID string `json:"id"`
+	}
+	err := b.s.es.Request(ctx, "POST", "/_connector/_sync_job", map[string]any{
+		"id": c.ID, "job_type": t, "trigger_method": trigger,
+	}, &res)
+	if err != nil {
+		return "", fmt.Errorf("cannot create a %s sync job for connector %s: %w", t, c.ID, err)
+	}
+	return res.ID, nil
+}
+
+func (b apiBackend) claim(ctx context.Context, j *Job, hostname string, cursor any) error {
+	body := map[string]any{"worker_hostname": hostname}
+	if cursor != nil {
+		body["sync_cursor"] = cursor
+	}
+	err := b.s.es.Request(ctx, "PUT", "/_connector/_sync_job/"+url.PathEscape(j.ID)+"/_claim", body, nil)
+	if es.IsNotFound(err) {
+		return fmt.Errorf("sync job %s: %w", j.ID, ErrNotFound)
+	}
+	return err
+}
+
+func (b apiBackend) stats(ctx context.Context, j *Job, st JobStats) error {
+	body := map[string]any{
+		"indexed_document_count":  st.IndexedDocumentCount,
+		"indexed_document_volume": st.IndexedDocumentVolume,
+		"deleted_document_count":  st.DeletedDocumentCount,
+	}
+	if st.TotalDocumentCount != nil {
+		body["total_document_count"] = *st.TotalDocumentCount
+	}
+	// The original always sends metadata:{} here, which wipes stored
+	// metadata; we send it only when there is some.
+	if len(st.Metadata) > 0 {
+		body["metadata"] = st.Metadata
+	}
+	return b.s.es.Request(ctx, "PUT", "/_connector/_sync_job/"+url.PathEscape(j.ID)+"/_stats", body, nil)
+}
+
+func (b apiBackend) storeValidation(ctx context.Context, c *Connector, validation map[string]any) error {
+	id := url.PathEscape(c.ID)
+	if err := b.s.es.Request(ctx, "PUT", "/_connector/"+id+"/_filtering/_validation", map[string]any{"validation": validation}, nil); err != nil {
+		return err
+	}
+	if validation["state"] == "valid" {
+		return b.s.es.Request(ctx, "PUT", "/_connector/"+id+"/_filtering/_activate", nil, nil)
+	}
+	return nil
+}
