@@ -20,6 +20,10 @@ var (
 	ErrEncrypted = errors.New("document is encrypted")
 )
 
+// errParserPanic marks a panic recovered from a parser, so tests can tell our own parsers' bugs from
+// ordinary malformed input.
+var errParserPanic = errors.New("parser failed")
+
 // Error describes a failure to extract one file. It names the file, so a caller can log it as is.
 type Error struct {
 	Filename string

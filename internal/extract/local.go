@@ -208,7 +208,7 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	if l.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout,
-			fmt.Errorf("local extraction took longer than %s", l.cfg.Timeout))
+			fmt.Errorf("%w: local extraction took longer than %s", context.DeadlineExceeded, l.cfg.Timeout))
 		defer cancel()
 	}
 	if l.cfg.MaxFileSize >= 0 {
@@ -236,7 +236,7 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 func (l *Local) run(ctx context.Context, f format, r io.Reader, size int64, t *textBuf) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = malformed("parser failed: %v", p)
+			err = fmt.Errorf("%w: %w: %v", ErrMalformed, errParserPanic, p)
 		}
 	}()
 	if f.kind == streamed {
