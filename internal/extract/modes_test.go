@@ -132,8 +132,8 @@ type fakeDES struct {
 
 type fakeRequest struct {
 	contentType, accept, localPath string
-	chunked, fileExisted            bool
-	body                            string
+	chunked, fileExisted           bool
+	body                           string
 }
 
 func (f *fakeDES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
