@@ -2,6 +2,8 @@ module github.com/connectors-go/connectors
 
 go 1.26.0
 
+require github.com/reugn/go-quartz v0.15.2
+
 require (
 	github.com/elastic/elastic-transport-go/v8 v8.11.0
 	github.com/elastic/go-elasticsearch/v9 v9.5.2
