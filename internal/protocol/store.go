@@ -507,3 +507,23 @@ func activeFiltering(c *Connector) any {
 	}
 	return map[string]any{"advanced_snippet": map[string]any{}, "rules": []any{}}
 }
+
+// ReapJob fails a job whose worker is gone. The write is conditional on
+// the job not having changed since j was read, so a job that just
+// heartbeated is left alone (ErrConflict). With summarize, the connector's
+// last-sync fields are updated too, which also releases its sync lock.
+func (s *Store) ReapJob(ctx context.Context, j *Job, msg string, summarize bool) error {
+	now := FormatTime(s.now())
+	_, _, err := s.update(ctx, JobsAlias, j.ID, map[string]any{
+		"status": JobError, "error": msg, "completed_at": now, "last_seen": now,
+	}, true, j.SeqNo, j.PrimaryTerm)
+	if err != nil {
+		return err
+	}
+	if !summarize {
+		return nil
+	}
+	return s.syncDone(ctx, j, JobResult{Status: JobError, Error: msg, Stats: JobStats{
+		IndexedDocumentCount: j.IndexedDocumentCount, DeletedDocumentCount: j.DeletedDocumentCount,
+	}}, now)
+}

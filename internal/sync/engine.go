@@ -1,0 +1,493 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/internal/config"
+	"github.com/connectors-go/connectors/internal/es"
+	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/internal/protocol"
+)
+
+// Filter decides whether a document is ingested (basic sync rules).
+type Filter interface {
+	Match(doc map[string]any) (bool, error)
+}
+
+// Spec is one job's work.
+type Spec struct {
+	JobType  protocol.JobType
+	Index    string // the content index, or the .search-acl-filter- index
+	Pipeline protocol.Pipeline
+	Source   connector.Source
+	Request  connector.DocsRequest
+	// Filter applies basic sync rules; nil when no sync-rule feature is on.
+	Filter Filter
+	// Cursor is the stored cursor for an incremental job of a source with
+	// its own cursor.
+	Cursor map[string]any
+	// SkipUnchanged is the original's timestamp optimisation: an incremental
+	// job of a source without a cursor skips documents whose _timestamp did
+	// not change.
+	SkipUnchanged bool
+	// Extractor turns binary content into a field; nil when content
+	// extraction is off for this job.
+	Extractor extract.Extractor
+	// Downloads bounds concurrent content downloads.
+	Downloads int
+}
+
+// Options are the service-wide settings of the engine.
+type Options struct {
+	Client        *es.Client
+	Bulk          config.Bulk
+	MaxRetries    int
+	RetryInterval time.Duration
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+// Engine runs one job's document flow: source → rules → content → queue →
+// sink, then the stale-document pass.
+type Engine struct {
+	opts Options
+	spec Spec
+	log  *slog.Logger
+	sink *Sink
+	seen *idSet
+
+	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed atomic.Int64
+}
+
+// New prepares an engine; Run executes it once.
+func New(opts Options, spec Spec) *Engine {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if spec.Downloads < 1 {
+		spec.Downloads = 1
+	}
+	b := opts.Bulk
+	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet()}
+	e.sink = NewSink(SinkOptions{
+		Client:         opts.Client,
+		Index:          spec.Index,
+		Pipeline:       spec.Pipeline.Name,
+		ChunkSize:      b.ChunkSize,
+		ChunkMaxBytes:  config.MiB(b.ChunkMaxMemSize),
+		MaxConcurrency: b.MaxConcurrency,
+		MaxRetries:     opts.MaxRetries,
+		RetryInterval:  opts.RetryInterval,
+		OpsLogging:     b.EnableOperationsLogging,
+		Log:            opts.Log,
+		Monitor: ErrorMonitorConfig{
+			Enabled:              b.ErrorMonitor.Enabled,
+			MaxTotalErrors:       b.ErrorMonitor.MaxTotalErrors,
+			MaxConsecutiveErrors: b.ErrorMonitor.MaxConsecutiveErrors,
+			MaxErrorRate:         b.ErrorMonitor.MaxErrorRate,
+			WindowSize:           b.ErrorMonitor.ErrorWindowSize,
+			QueueSize:            b.ErrorMonitor.ErrorQueueSize,
+		},
+	})
+	return e
+}
+
+// Progress is what the job document shows while and after a job runs.
+type Progress struct {
+	Indexed     int64
+	VolumeBytes int64
+	Deleted     int64
+}
+
+// VolumeMiB converts bytes to whole MiB rounded half to even, as the
+// original reports indexed_document_volume.
+func VolumeMiB(bytes int64) int64 {
+	return int64(math.RoundToEven(float64(bytes) / (1024 * 1024)))
+}
+
+// Progress reports written documents so far.
+func (e *Engine) Progress() Progress {
+	st := e.sink.Stats()
+	return Progress{Indexed: st.Indexed, VolumeBytes: st.IndexedBytes, Deleted: st.Deleted}
+}
+
+// Counters returns the detailed counters, named as in the original where
+// it has the same counter.
+func (e *Engine) Counters() map[string]int64 {
+	st := e.sink.Stats()
+	return map[string]int64{
+		"docs_extracted":            e.extracted.Load(),
+		"docs_filtered":             e.filtered.Load(),
+		"docs_unchanged":            e.unchanged.Load(),
+		"doc_creates_queued":        e.creates.Load(),
+		"doc_updates_queued":        e.updates.Load(),
+		"doc_deletes_queued":        e.deletes.Load(),
+		"binary_docs_downloaded":    e.downloaded.Load(),
+		"binary_docs_failed":        e.contentFailed.Load(),
+		"docs_dropped_too_large":    e.tooLarge.Load(),
+		"bulk_requests":             st.Requests,
+		"bulk_item_retries":         st.Retried,
+		"bulk_item_errors":          st.Failed,
+		"docs_dropped":              st.Noop,
+		"indexed_document_count":    st.Indexed,
+		"indexed_document_volume":   st.IndexedBytes,
+		"deleted_document_count":    st.Deleted,
+		"deletes_of_missing_docs":   st.DeleteMissing,
+		"bulk_item_results_created": st.Created,
+		"bulk_item_results_updated": st.Updated,
+	}
+}
+
+// ItemErrors returns the last documents Elasticsearch refused.
+func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
+
+// Run executes the job. It returns when every queued operation has an
+// outcome, or with the first error (source failure, error budget spent,
+// Elasticsearch unreachable, cancellation).
+func (e *Engine) Run(ctx context.Context) error {
+	b := e.opts.Bulk
+	q := newQueue(b.QueueMaxSize, config.MiB(b.QueueMaxMemSize), config.Seconds(b.QueueRefreshTimeout))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return e.sink.Run(gctx, q.ch) })
+	g.Go(func() error {
+		defer q.close()
+		return e.produce(gctx, q)
+	})
+	return g.Wait()
+}
+
+func (e *Engine) produce(ctx context.Context, q *queue) error {
+	switch {
+	case e.spec.JobType == protocol.JobAccessControl:
+		return e.produceAccessControl(ctx, q)
+	case isIncrementalWithCursor(e.spec):
+		return e.produceIncremental(ctx, q)
+	default:
+		return e.produceFull(ctx, q)
+	}
+}
+
+func isIncrementalWithCursor(spec Spec) bool {
+	if spec.JobType != protocol.JobIncremental {
+		return false
+	}
+	_, ok := spec.Source.(connector.IncrementalSource)
+	return ok
+}
+
+// prepared is a source document turned into what gets indexed.
+type prepared struct {
+	id   string
+	body map[string]any
+	doc  connector.Document
+}
+
+func (e *Engine) prepare(doc connector.Document) (*prepared, error) {
+	if doc.ID == "" {
+		return nil, errors.New("the source emitted a document without an id")
+	}
+	id := doc.ID
+	if len(id) > 512 {
+		id = connector.HashID(id)
+	}
+	doc.ID = id
+	if doc.Timestamp == "" {
+		doc.Timestamp = connector.FormatTime(e.opts.Now())
+	}
+	body := doc.Body()
+	if e.spec.JobType != protocol.JobAccessControl {
+		body["_extract_binary_content"] = e.spec.Pipeline.ExtractBinaryContent
+		body["_reduce_whitespace"] = e.spec.Pipeline.ReduceWhitespace
+		body["_run_ml_inference"] = e.spec.Pipeline.RunMLInference
+	}
+	return &prepared{id: id, body: body, doc: doc}, nil
+}
+
+// filterOut applies the basic rules; it reports true for a document to drop.
+func (e *Engine) filterOut(p *prepared) (bool, error) {
+	if e.spec.Filter == nil {
+		return false, nil
+	}
+	ok, err := e.spec.Filter.Match(p.body)
+	if err != nil {
+		return false, fmt.Errorf("sync rules could not be applied to document %q: %w", p.id, err)
+	}
+	if !ok {
+		e.filtered.Add(1)
+		return true, nil
+	}
+	return false, nil
+}
+
+// enqueue serialises a document and queues it, applying the size cap for
+// documents without binary content.
+func (e *Engine) enqueue(ctx context.Context, q *queue, kind OpKind, p *prepared) error {
+	var body []byte
+	var err error
+	if kind == OpUpdate {
+		body, err = connector.MarshalJSON(map[string]any{"doc": p.body, "doc_as_upsert": true})
+	} else {
+		body, err = connector.MarshalJSON(p.body)
+	}
+	if err != nil {
+		return fmt.Errorf("document %q cannot be encoded as JSON: %w", p.id, err)
+	}
+	if limit := config.MiB(e.opts.Bulk.MaxTextDocumentSize); limit > 0 {
+		if _, hasAttachment := p.body[extract.FieldAttachment]; !hasAttachment && int64(len(body)) > limit {
+			e.tooLarge.Add(1)
+			e.log.Warn("Document is larger than elasticsearch.bulk.max_text_document_size and is not indexed", "doc_id", p.id, "bytes", len(body), "limit_bytes", limit)
+			return nil
+		}
+	}
+	switch kind {
+	case OpUpdate:
+		e.updates.Add(1)
+	case OpIndex:
+		e.creates.Add(1)
+	}
+	return q.put(ctx, &Op{Kind: kind, ID: p.id, Body: body})
+}
+
+// downloads runs content downloads with bounded concurrency.
+type downloads struct {
+	slots chan struct{}
+	wg    gosync.WaitGroup
+	mu    gosync.Mutex
+	err   error
+}
+
+func newDownloads(n int) *downloads { return &downloads{slots: make(chan struct{}, n)} }
+
+func (d *downloads) failed() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.err
+}
+
+func (d *downloads) go_(ctx context.Context, f func() error) error {
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	if err := d.failed(); err != nil {
+		<-d.slots
+		return err
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer func() { <-d.slots }()
+		if err := f(); err != nil {
+			d.mu.Lock()
+			if d.err == nil {
+				d.err = err
+			}
+			d.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (d *downloads) wait() error {
+	d.wg.Wait()
+	return d.failed()
+}
+
+// withContent downloads and extracts a document's content, then queues it.
+// A content failure costs the document its body, never the document.
+func (e *Engine) withContent(ctx context.Context, p *prepared) {
+	c := p.doc.Content
+	ex := e.spec.Extractor
+	if err := ex.Check(c.Name, c.Size); err != nil {
+		e.log.Debug("Content not extracted", "doc_id", p.id, "file", c.Name, "reason", err.Error())
+		return
+	}
+	r, err := c.Open(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.contentFailed.Add(1)
+			e.log.Warn("Could not download the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+		}
+		return
+	}
+	defer r.Close()
+	out, err := ex.Extract(ctx, c.Name, r, c.Size)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.contentFailed.Add(1)
+			e.log.Warn("Could not extract the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+		}
+		return
+	}
+	if out.Warning != "" {
+		e.log.Warn(out.Warning, "doc_id", p.id, "file", c.Name)
+	}
+	for k, v := range out.Fields() {
+		p.body[k] = v
+	}
+	e.downloaded.Add(1)
+}
+
+func (e *Engine) emitIndex(ctx context.Context, q *queue, dl *downloads, p *prepared, kind OpKind) error {
+	if p.doc.Content != nil && e.spec.Extractor != nil {
+		return dl.go_(ctx, func() error {
+			e.withContent(ctx, p)
+			return e.enqueue(ctx, q, kind, p)
+		})
+	}
+	return e.enqueue(ctx, q, kind, p)
+}
+
+func (e *Engine) produceFull(ctx context.Context, q *queue) error {
+	var stamps *stampSet
+	if e.spec.SkipUnchanged {
+		stamps = newStampSet(e.seen.seed)
+		if err := scanIndex(ctx, e.opts.Client, e.spec.Index, func(id, stamp string) error {
+			stamps.add(id, stamp)
+			return nil
+		}); err != nil {
+			return err
+		}
+		stamps.seal()
+	}
+	dl := newDownloads(e.spec.Downloads)
+	err := e.spec.Source.Docs(ctx, e.spec.Request, func(doc connector.Document) error {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		if err := dl.failed(); err != nil {
+			return err
+		}
+		e.extracted.Add(1)
+		p, err := e.prepare(doc)
+		if err != nil {
+			return err
+		}
+		drop, err := e.filterOut(p)
+		if err != nil || drop {
+			return err
+		}
+		e.seen.add(p.id)
+		if stamps != nil {
+			if _, same := stamps.lookup(p.id, p.doc.Timestamp); same {
+				e.unchanged.Add(1)
+				return nil
+			}
+		}
+		return e.emitIndex(ctx, q, dl, p, OpIndex)
+	})
+	if werr := dl.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return err
+	}
+	return e.deleteUnseen(ctx, q)
+}
+
+// deleteUnseen queues a delete for every indexed document the source did
+// not produce this time (filtered documents included, as in the original).
+func (e *Engine) deleteUnseen(ctx context.Context, q *queue) error {
+	e.seen.seal()
+	return scanIndex(ctx, e.opts.Client, e.spec.Index, func(id, _ string) error {
+		if e.seen.contains(id) {
+			return nil
+		}
+		e.deletes.Add(1)
+		return q.put(ctx, &Op{Kind: OpDelete, ID: id})
+	})
+}
+
+func (e *Engine) produceIncremental(ctx context.Context, q *queue) error {
+	src, ok := e.spec.Source.(connector.IncrementalSource)
+	if !ok {
+		return errors.New("the source has no incremental sync")
+	}
+	dl := newDownloads(e.spec.Downloads)
+	err := src.IncrementalDocs(ctx, e.spec.Request, e.spec.Cursor, func(ch connector.Change) error {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		if err := dl.failed(); err != nil {
+			return err
+		}
+		e.extracted.Add(1)
+		p, err := e.prepare(ch.Document)
+		if err != nil {
+			return err
+		}
+		drop, err := e.filterOut(p)
+		if err != nil || drop {
+			return err
+		}
+		switch ch.Op {
+		case connector.OpDelete:
+			e.deletes.Add(1)
+			return q.put(ctx, &Op{Kind: OpDelete, ID: p.id})
+		case connector.OpUpdate:
+			return e.emitIndex(ctx, q, dl, p, OpUpdate)
+		case connector.OpIndex, "":
+			return e.emitIndex(ctx, q, dl, p, OpIndex)
+		default:
+			return fmt.Errorf("the source sent document %q with unknown operation %q", p.id, ch.Op)
+		}
+	})
+	if werr := dl.wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+func (e *Engine) produceAccessControl(ctx context.Context, q *queue) error {
+	src, ok := e.spec.Source.(connector.AccessControlSource)
+	if !ok {
+		return errors.New("this source does not support document level security (no access control sync)")
+	}
+	stamps := newStampSet(e.seen.seed)
+	if err := scanIndex(ctx, e.opts.Client, e.spec.Index, func(id, stamp string) error {
+		stamps.add(id, stamp)
+		return nil
+	}); err != nil {
+		return err
+	}
+	stamps.seal()
+	err := src.AccessControl(ctx, func(doc connector.Document) error {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		e.extracted.Add(1)
+		p, err := e.prepare(doc)
+		if err != nil {
+			return err
+		}
+		e.seen.add(p.id)
+		exists, same := stamps.lookup(p.id, p.doc.Timestamp)
+		switch {
+		case same:
+			e.unchanged.Add(1)
+			return nil
+		case exists:
+			return e.enqueue(ctx, q, OpUpdate, p)
+		default:
+			return e.enqueue(ctx, q, OpIndex, p)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return e.deleteUnseen(ctx, q)
+}
