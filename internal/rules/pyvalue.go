@@ -40,9 +40,8 @@ func pyStr(v any) string {
 		return x.String()
 	case time.Time:
 		return isoformat(x)
-	case fmt.Stringer:
-		return x.String()
 	}
+	// Numbers by kind first, so that a numeric type with a String method still prints its number.
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -54,7 +53,7 @@ func pyStr(v any) string {
 	case reflect.Slice, reflect.Array, reflect.Map:
 		return pyRepr(v)
 	}
-	return fmt.Sprint(v)
+	return fmt.Sprint(v) // uses a String method when there is one
 }
 
 // pyRepr returns Python's repr() of a value inside a list or dict. Map keys are sorted, since Go
