@@ -10,13 +10,16 @@ import (
 
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
+	"github.com/connectors-go/connectors/internal/extract"
 	"github.com/connectors-go/connectors/internal/preflight"
+	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/service"
 	"github.com/connectors-go/connectors/internal/version"
 )
 
 // The service parts a run can include, named as the original's --action
 // values.
-var allActions = []string{"schedule", "sync_content", "sync_access_control", "cleanup"}
+var allActions = service.AllActions
 
 func (a *App) runCommand() *cobra.Command {
 	var actions []string
@@ -75,12 +78,47 @@ func (a *App) runService(actions []string) error {
 
 // startServices runs the service loops until ctx ends.
 func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string) error {
-	_ = ctx
-	_ = cfg
-	_ = client
-	_ = actions
-	log.Error("Preflight passed, but this build has no sync service yet")
-	return fmt.Errorf("the sync service is not part of this build yet")
+	store, err := protocol.Open(ctx, client, protocol.Options{UseAPI: cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: log})
+	if err != nil {
+		return err
+	}
+	log.Info("Connector protocol chosen", "mode", string(store.Mode()))
+	extractors, err := newExtractors(cfg)
+	if err != nil {
+		return err
+	}
+	defer extractors.Close()
+	svc, err := service.New(service.Deps{
+		Config:     cfg,
+		Client:     client,
+		Store:      store,
+		Extractors: extractors,
+		Log:        log,
+		Version:    version.Version,
+	})
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx, actions)
+}
+
+// newExtractors builds the content extractors config.yml asks for.
+func newExtractors(cfg *config.Config) (*extract.Selector, error) {
+	mode, err := extract.ParseMode(cfg.Service.ExtractionMode)
+	if err != nil {
+		return nil, fmt.Errorf("service.extraction_mode: %w", err)
+	}
+	ec := extract.Config{Mode: mode, MaxFileSize: cfg.Service.MaxFileDownloadSize}
+	if x := cfg.ExtractionService; x != nil {
+		ec.Service = &extract.ServiceConfig{
+			Host:            x.Host,
+			Timeout:         config.Seconds(x.Timeout),
+			UseFilePointers: x.UseFilePointers,
+			StreamChunkSize: x.StreamChunkSize,
+			SharedVolumeDir: x.SharedVolumeDir,
+		}
+	}
+	return extract.New(ec)
 }
 
 func contains(list []string, s string) bool {

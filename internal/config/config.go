@@ -103,6 +103,11 @@ type Service struct {
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
+	// ExtractionMode is our addition: how binary content becomes text —
+	// local (in this process, the default), attachment (base64 for the
+	// ingest pipeline, as the original), service (the Data Extraction
+	// Service) or auto (the original's choice per connector).
+	ExtractionMode string `cfg:"extraction_mode"`
 	// MetricsAddr is our addition: where to serve /metrics and health checks
 	// ("" disables the listener).
 	MetricsAddr string `cfg:"metrics_addr"`
@@ -220,6 +225,7 @@ func Default() *Config {
 			JobCleanupInterval:              300,
 			LogLevel:                        "INFO",
 			IdleJobThreshold:                300,
+			ExtractionMode:                  "local",
 		},
 		Sources: sources,
 	}

@@ -138,6 +138,15 @@ func (cfg *Config) validate() []Problem {
 	}
 	c.positive("service.job_cleanup_interval", s.JobCleanupInterval)
 	c.positive("service.idle_job_threshold", s.IdleJobThreshold)
+	switch strings.ToLower(s.ExtractionMode) {
+	case "local", "attachment", "auto":
+	case "service":
+		if cfg.ExtractionService == nil {
+			c.add("service.extraction_mode", "is \"service\" but there is no extraction_service section")
+		}
+	default:
+		c.add("service.extraction_mode", "must be one of local, attachment, service, auto, got %q", s.ExtractionMode)
+	}
 	if _, ok := NormalizeLogLevel(s.LogLevel); !ok {
 		c.add("service.log_level", "must be one of %s, got %q", strings.Join(LogLevels, ", "), s.LogLevel)
 	}

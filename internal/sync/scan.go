@@ -27,6 +27,10 @@ func scanIndex(ctx context.Context, client *es.Client, index string, each func(i
 			} `json:"hits"`
 		} `json:"hits"`
 	}
+	// Make writes of a sync that just ended visible, or their documents
+	// would escape this one's diff. Failure is harmless: the cluster's own
+	// refresh catches up by the next sync.
+	_ = client.Request(ctx, "POST", "/"+url.PathEscape(index)+"/_refresh?ignore_unavailable=true", nil, nil)
 	body := map[string]any{"sort": []any{"_doc"}, "_source": []string{"_timestamp"}, "size": 1000}
 	var p page
 	err := client.Request(ctx, "POST", "/"+url.PathEscape(index)+"/_search?scroll=5m", body, &p)
