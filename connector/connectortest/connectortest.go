@@ -98,6 +98,9 @@ type suite struct {
 	f      connector.Factory
 	values map[string]any
 	o      options
+
+	mu        sync.Mutex
+	recorders []*recorder // every emit handed out, checked for late calls at the end
 }
 
 // Run executes the acceptance suite for a factory. cfg holds configuration values by key, laid
@@ -137,6 +140,7 @@ func Run(t *testing.T, f connector.Factory, cfg map[string]any, opts ...Option) 
 	t.Run("CancelBeforeStart", func(t *testing.T) { s.testPreCancelled(t, len(docs)) })
 	t.Run("OptionalInterfaces", s.testOptional)
 	t.Run("NoGoroutineLeak", s.testLeak)
+	t.Run("NoEmitAfterReturn", s.testLateEmits)
 }
 
 // stored builds the stored configuration: defaults with the test values laid over them.
@@ -487,8 +491,11 @@ func (r *recorder) count() int {
 }
 
 // runDocs runs Docs in a goroutine and fails the test if it outlives limit.
-func runDocs(t *testing.T, ctx context.Context, src connector.Source, r *recorder, limit time.Duration) error {
+func (s *suite) runDocs(t *testing.T, ctx context.Context, src connector.Source, r *recorder, limit time.Duration) error {
 	t.Helper()
+	s.mu.Lock()
+	s.recorders = append(s.recorders, r)
+	s.mu.Unlock()
 	done := make(chan error, 1)
 	go func() {
 		err := src.Docs(ctx, connector.DocsRequest{}, r.emit)
@@ -510,7 +517,7 @@ func runDocs(t *testing.T, ctx context.Context, src connector.Source, r *recorde
 func (s *suite) testDocs(t *testing.T) []connector.Document {
 	src := s.open(t)
 	r := &recorder{}
-	err := runDocs(t, context.Background(), src, r, s.o.syncTimeout)
+	err := s.runDocs(t, context.Background(), src, r, s.o.syncTimeout)
 	if err != nil {
 		t.Fatalf("Docs: %v", err)
 	}
@@ -564,7 +571,7 @@ func (s *suite) testContent(t *testing.T) {
 	// and read before closing it.
 	src := s.open(t)
 	r := &recorder{}
-	if err := runDocs(t, context.Background(), src, r, s.o.syncTimeout); err != nil {
+	if err := s.runDocs(t, context.Background(), src, r, s.o.syncTimeout); err != nil {
 		t.Fatalf("Docs: %v", err)
 	}
 	checked := 0
@@ -632,7 +639,7 @@ func (s *suite) testRerun(t *testing.T, docs []connector.Document) {
 	}
 	src := s.open(t)
 	r := &recorder{}
-	if err := runDocs(t, context.Background(), src, r, s.o.syncTimeout); err != nil {
+	if err := s.runDocs(t, context.Background(), src, r, s.o.syncTimeout); err != nil {
 		t.Fatalf("second Docs: %v", err)
 	}
 	ids := func(ds []connector.Document) []string {
@@ -657,7 +664,7 @@ func (s *suite) testEmitError(t *testing.T, total int) {
 	}
 	src := s.open(t)
 	r := &recorder{before: func(int) error { return errSentinel }}
-	err := runDocs(t, context.Background(), src, r, s.o.cancelTimeout)
+	err := s.runDocs(t, context.Background(), src, r, s.o.cancelTimeout)
 	if !errors.Is(err, errSentinel) {
 		t.Fatalf("emit failed but Docs returned %v; it must return an error wrapping emit's", err)
 	}
@@ -683,7 +690,7 @@ func (s *suite) testCancelBlocked(t *testing.T, total int) {
 		<-ctx.Done()
 		return ctx.Err()
 	}}
-	err := runDocs(t, ctx, src, r, s.o.cancelTimeout+time.Second)
+	err := s.runDocs(t, ctx, src, r, s.o.cancelTimeout+time.Second)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Docs returned %v, want an error wrapping context.Canceled", err)
 	}
@@ -712,7 +719,7 @@ func (s *suite) testCancelRunning(t *testing.T, total int) {
 		}
 		return nil
 	}}
-	err := runDocs(t, ctx, src, r, s.o.cancelTimeout+time.Second)
+	err := s.runDocs(t, ctx, src, r, s.o.cancelTimeout+time.Second)
 	if at := cancelledAt.Load(); at > 0 {
 		if d := time.Since(time.Unix(0, at)); d > s.o.cancelTimeout {
 			t.Errorf("Docs returned %v after cancellation; the bound is %v", d, s.o.cancelTimeout)
@@ -731,12 +738,26 @@ func (s *suite) testPreCancelled(t *testing.T, total int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := &recorder{before: func(int) error { return ctx.Err() }}
-	err := runDocs(t, ctx, src, r, s.o.cancelTimeout)
+	err := s.runDocs(t, ctx, src, r, s.o.cancelTimeout)
 	switch {
 	case err == nil && total > 0:
 		t.Errorf("Docs with a cancelled context returned nil")
 	case err != nil && !errors.Is(err, context.Canceled):
 		t.Errorf("Docs with a cancelled context returned %v, want an error wrapping context.Canceled", err)
+	}
+}
+
+// testLateEmits catches goroutines of a source that call emit after Docs returned, which the
+// immediate check in runDocs can miss when they run a little later.
+func (s *suite) testLateEmits(t *testing.T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	late := 0
+	for _, r := range s.recorders {
+		late += int(r.late.Load())
+	}
+	if late > 0 {
+		t.Errorf("emit was called %d times after Docs returned, by goroutines the source left running", late)
 	}
 }
 
@@ -842,7 +863,7 @@ func (s *suite) testLeak(t *testing.T) {
 			t.Fatalf("Ping: %v", err)
 		}
 		r := &recorder{}
-		if err := runDocs(t, ctx, src, r, s.o.syncTimeout); err != nil {
+		if err := s.runDocs(t, ctx, src, r, s.o.syncTimeout); err != nil {
 			t.Fatalf("Docs: %v", err)
 		}
 		for _, d := range r.docs {
@@ -856,7 +877,7 @@ func (s *suite) testLeak(t *testing.T) {
 		}
 		cctx, ccancel := context.WithCancel(ctx)
 		r = &recorder{before: func(int) error { ccancel(); return cctx.Err() }}
-		_ = runDocs(t, cctx, src, r, s.o.cancelTimeout)
+		_ = s.runDocs(t, cctx, src, r, s.o.cancelTimeout)
 		ccancel()
 		if err := src.Close(); err != nil {
 			t.Errorf("Close: %v", err)
