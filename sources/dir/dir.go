@@ -156,17 +156,31 @@ func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(co
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			return emit(document(path, info))
+			if err := emit(document(path, info)); err != nil {
+				return &emitError{err}
+			}
+			return nil
 		},
 	}
 	if err := w.walk(ctx, cleanPath(s.dir)); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			return fmt.Errorf("%w (while reading %q: %v)", ctxErr, s.dir, err)
+		// Emit and context errors are returned as they are, so errors.Is finds them;
+		// anything else concerns the directory.
+		if ctx.Err() == nil && !errors.Is(err, errEmit) {
+			return fmt.Errorf("configuration field \"directory\": reading %q: %w", s.dir, err)
 		}
 		return err
 	}
 	return ctx.Err()
 }
+
+// errEmit marks errors returned by emit, which Docs passes on as they are.
+var errEmit = errors.New("emit failed")
+
+type emitError struct{ err error }
+
+func (e *emitError) Error() string        { return e.err.Error() }
+func (e *emitError) Unwrap() error        { return e.err }
+func (e *emitError) Is(target error) bool { return target == errEmit }
 
 // Close has nothing to release: the walk holds no resources between calls.
 func (s *Source) Close() error { return nil }
