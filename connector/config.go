@@ -360,6 +360,18 @@ func (c *Config) Validate() error {
 	return &ValidationError{Errors: errs}
 }
 
+// DependenciesHold reports whether every depends_on of a stored field holds, i.e. whether the
+// field is relevant (Kibana shows it, Validate checks it). It is false for unknown keys and for
+// dependencies on missing fields.
+func (c *Config) DependenciesHold(key string) bool {
+	e, ok := c.byKey[key]
+	if !ok {
+		return false
+	}
+	hold, err := c.dependenciesHold(e)
+	return err == nil && hold
+}
+
 func (c *Config) dependenciesHold(e *entry) (bool, error) {
 	for _, d := range e.field.DependsOn {
 		ref, ok := c.byKey[d.Field]

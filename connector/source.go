@@ -125,9 +125,9 @@ type Content struct {
 	Name string
 	// Size in bytes, or -1 when unknown (the service then enforces its cap while reading).
 	Size int64
-	// Open starts the download. It may be called from any goroutine, at most once per sync,
-	// possibly after Docs has returned but before Close. It must honour ctx, also while the
-	// returned reader is being read; the service always closes the reader.
+	// Open starts the download. It may be called from any goroutine, possibly after Docs has
+	// returned but before Close, and more than once (a retry). It must honour ctx, also while
+	// the returned reader is being read; the service always closes the reader.
 	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 

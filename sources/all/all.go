@@ -1,0 +1,13 @@
+// Package all registers every built-in data source. Import it for its side effects, in the
+// service's main or in a custom binary that adds its own sources next to ours:
+//
+//	import _ "github.com/connectors-go/connectors/sources/all"
+//
+// Each source lives in its own package under sources/ and registers itself from init, so a
+// binary that wants fewer sources imports just those packages instead.
+package all
+
+import (
+	// Keep this list sorted; the schema parity test checks every source imported here.
+	_ "github.com/connectors-go/connectors/sources/dir"
+)

@@ -1,0 +1,211 @@
+package dir_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/connector/connectortest"
+	"github.com/connectors-go/connectors/sources/dir"
+)
+
+func repoSample(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAcceptanceSample(t *testing.T) {
+	// Six files of the sample folder have an extension; the default pattern leaves out the
+	// one without.
+	connectortest.Run(t, dir.Factory, map[string]any{"directory": repoSample(t)},
+		connectortest.ExpectDocs(6),
+		connectortest.InvalidConfig(map[string]any{"pattern": "/etc/*"}, "pattern"),
+		connectortest.InvalidConfig(map[string]any{"pattern": "a**"}, "pattern"),
+	)
+}
+
+// TestAcceptanceLargeTree gives the cancellation checks a tree large enough that stopping early
+// is observable.
+func TestAcceptanceLargeTree(t *testing.T) {
+	root := t.TempDir()
+	n := 0
+	for d := range 10 {
+		sub := filepath.Join(root, "d"+string(rune('a'+d)), "inner")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 40 {
+			name := filepath.Join(sub, "f"+string(rune('a'+f%26))+string(rune('a'+f/26))+".txt")
+			if err := os.WriteFile(name, []byte(strings.Repeat("x", f)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	connectortest.Run(t, dir.Factory, map[string]any{"directory": root, "pattern": "**/*.txt"},
+		connectortest.ExpectDocs(n), connectortest.MaxFileSize(16))
+}
+
+func collect(t *testing.T, cfg map[string]any) []connector.Document {
+	t.Helper()
+	stored, err := dir.Factory.ConfigurationWith(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dir.Factory.NewConfig(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := dir.Factory.New(c, connector.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var docs []connector.Document
+	err = src.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		docs = append(docs, d)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs
+}
+
+func TestRelativeDirectoryPaths(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "data", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "data", "x", "a.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	tests := map[string]string{"data": "data/x/a.txt", "./data/": "data/x/a.txt", ".": "data/x/a.txt"}
+	for dirValue, want := range tests {
+		docs := collect(t, map[string]any{"directory": dirValue})
+		if len(docs) != 1 || docs[0].Fields["path"] != want || docs[0].ID != connector.HashID(want) {
+			t.Errorf("directory %q: got %+v, want path %q", dirValue, docs, want)
+		}
+	}
+}
+
+func TestPingAndValidateConfig(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "f.txt")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		cfg         map[string]any
+		pingErr     string
+		validateErr string
+	}{
+		{"ok", map[string]any{"directory": root}, "", ""},
+		{"missing directory", map[string]any{"directory": filepath.Join(root, "nope")}, "does not exist", ""},
+		{"file instead of directory", map[string]any{"directory": file}, "is not a directory", ""},
+		{"bad pattern", map[string]any{"directory": root, "pattern": "x**"}, "", `configuration field "pattern"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stored, _ := dir.Factory.ConfigurationWith(tt.cfg)
+			c, err := dir.Factory.NewConfig(stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, _ := dir.Factory.New(c, connector.Env{})
+			defer src.Close()
+			check := func(what string, err error, want string) {
+				switch {
+				case want == "" && err != nil:
+					t.Errorf("%s: unexpected error %v", what, err)
+				case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+					t.Errorf("%s: got %v, want an error containing %q", what, err, want)
+				}
+			}
+			check("Ping", src.Ping(context.Background()), tt.pingErr)
+			check("ValidateConfig", src.(connector.ConfigValidator).ValidateConfig(context.Background()), tt.validateErr)
+			if tt.pingErr != "" {
+				err := src.Docs(context.Background(), connector.DocsRequest{}, func(connector.Document) error { return nil })
+				if err == nil || !strings.Contains(err.Error(), `"directory"`) {
+					t.Errorf("Docs on a bad directory: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultDirectory(t *testing.T) {
+	t.Setenv(dir.EnvSystemDir, "/srv/files")
+	if got := dir.DefaultDirectory(); got != "/srv/files" {
+		t.Fatalf("with SYSTEM_DIR: %q", got)
+	}
+	t.Setenv(dir.EnvSystemDir, "")
+	got := dir.DefaultDirectory()
+	if abs, _ := filepath.Abs(repoSample(t)); filepath.Clean(got) != abs {
+		t.Fatalf("without SYSTEM_DIR in a checkout: %q, want the sample folder %q", got, abs)
+	}
+}
+
+// TestReadmeSampleConfiguration keeps the README's sample configuration honest: it must be the
+// stored form of a valid dir configuration.
+func TestReadmeSampleConfiguration(t *testing.T) {
+	f, err := os.Open("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var block strings.Builder
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "```json" && block.Len() == 0:
+			in = true
+		case line == "```" && in:
+			in = false
+		case in:
+			block.WriteString(line + "\n")
+		}
+	}
+	var stored map[string]any
+	if err := json.Unmarshal([]byte(block.String()), &stored); err != nil {
+		t.Fatalf("README's first json block: %v\n%s", err, block.String())
+	}
+	cfg, err := dir.Factory.NewConfig(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.MissingFields(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range dir.Factory.Fields {
+		got := stored[fd.Key].(map[string]any)
+		for k, v := range fd.Properties() {
+			if k == "value" {
+				continue
+			}
+			a, _ := json.Marshal(got[k])
+			b, _ := json.Marshal(v)
+			if string(a) != string(b) {
+				t.Errorf("README %s.%s = %s, the factory writes %s", fd.Key, k, a, b)
+			}
+		}
+	}
+}

@@ -1,0 +1,259 @@
+//go:build unix
+
+package dir
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// globTree builds the file tree the expectations below were taken from.
+func globTree(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"sub/deep", ".git", "emptydir", "a/b/a/b"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := []string{"a.txt", "b.md", "noext", ".hidden.txt", ".env", "name.", "sub/c.txt", "sub/d.TXT",
+		"sub/deep/e.txt", "sub/deep/f.py", ".git/config.txt", "[x].txt", "a/b/a/b/x.txt", "a/x.txt"}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(root, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{"link_to_sub": "sub", "link_a.txt": "a.txt", "broken.txt": "missing"}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo.txt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// The expected results were produced by Python 3.11.7 on the same tree with
+//
+//	sorted(str(p.relative_to(root)) for p in pathlib.Path(root).glob(pattern) if p.is_file())
+//
+// (the original lists files exactly that way; Python 3.10 differs only for patterns ending in
+// "/", where it also returns files).
+var pythonGlob = map[string][]string{
+	"**/*.*": {".env", ".git/config.txt", ".hidden.txt", "[x].txt", "a.txt", "a/b/a/b/x.txt", "a/x.txt",
+		"b.md", "link_a.txt", "name.", "sub/c.txt", "sub/d.TXT", "sub/deep/e.txt", "sub/deep/f.py"},
+	"*.txt": {".hidden.txt", "[x].txt", "a.txt", "link_a.txt"},
+	"**/*.txt": {".git/config.txt", ".hidden.txt", "[x].txt", "a.txt", "a/b/a/b/x.txt", "a/x.txt",
+		"link_a.txt", "sub/c.txt", "sub/deep/e.txt"},
+	"sub/*":                {"sub/c.txt", "sub/d.TXT"},
+	"sub/**/*.txt":         {"sub/c.txt", "sub/deep/e.txt"},
+	"**":                   {},
+	"**/":                  {},
+	"*/":                   {},
+	"*":                    {".env", ".hidden.txt", "[x].txt", "a.txt", "b.md", "link_a.txt", "name.", "noext"},
+	"**/deep/*":            {"sub/deep/e.txt", "sub/deep/f.py"},
+	"*/*.txt":              {".git/config.txt", "a/x.txt", "link_to_sub/c.txt", "sub/c.txt"},
+	"link_to_sub/*.txt":    {"link_to_sub/c.txt"},
+	"link_to_sub/**/*.txt": {"link_to_sub/c.txt", "link_to_sub/deep/e.txt"},
+	"**/*.TXT":             {"sub/d.TXT"},
+	"[!a]*.txt":            {".hidden.txt", "[x].txt", "link_a.txt"},
+	"[a-c].*":              {"a.txt", "b.md"},
+	"[x].txt":              {},
+	"[[]x].txt":            {"[x].txt"},
+	"?.md":                 {"b.md"},
+	"**/a/**/x.txt":        {"a/b/a/b/x.txt", "a/x.txt"},
+	"**/**/*.py":           {"sub/deep/f.py"},
+	"sub//deep/./*.py":     {"sub/deep/f.py"},
+	"*.":                   {"name."},
+	"sub/*/":               {},
+	"*/**/*.py":            {"link_to_sub/deep/f.py", "sub/deep/f.py"},
+	"[z-a]*":               {},
+}
+
+func globFiles(t *testing.T, root, p string) []string {
+	t.Helper()
+	pat, err := compilePattern(p)
+	if err != nil {
+		t.Fatalf("pattern %q: %v", p, err)
+	}
+	got := []string{}
+	w := &walker{pat: pat, log: slog.New(slog.DiscardHandler), visit: func(path string, _ fs.FileInfo) error {
+		got = append(got, strings.TrimPrefix(path, root+"/"))
+		return nil
+	}}
+	if err := w.walk(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	return got
+}
+
+func TestGlobMatchesPython(t *testing.T) {
+	root := globTree(t)
+	for p, want := range pythonGlob {
+		t.Run(p, func(t *testing.T) {
+			if got := globFiles(t, root, p); !reflect.DeepEqual(got, want) {
+				t.Fatalf("got  %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func TestGlobYieldsEachPathOnce(t *testing.T) {
+	root := globTree(t)
+	got := globFiles(t, root, "**/**/**/*.txt")
+	seen := map[string]bool{}
+	for _, p := range got {
+		if seen[p] {
+			t.Fatalf("%q yielded twice", p)
+		}
+		seen[p] = true
+	}
+	if !seen["a/b/a/b/x.txt"] {
+		t.Fatalf("missing deep file: %v", got)
+	}
+}
+
+func TestPatternErrors(t *testing.T) {
+	tests := map[string]string{
+		"":          "empty",
+		"  ":        "empty",
+		"/etc/*":    "absolute",
+		"../*":      "'..'",
+		"a/../b":    "'..'",
+		"a**/*.txt": "whole component",
+		".":         "nothing but the directory",
+		"./":        "nothing but the directory",
+	}
+	for p, want := range tests {
+		_, err := compilePattern(p)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("compilePattern(%q) = %v, want an error mentioning %q", p, err, want)
+		}
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	tests := []struct {
+		pat   string
+		match []string
+		miss  []string
+	}{
+		{"*.*", []string{".env", "a.b", "a."}, []string{"abc"}},
+		{"?", []string{"a", "\n"}, []string{"", "ab"}},
+		{"[!a-c]x", []string{"dx", "-x"}, []string{"ax", "bx"}},
+		{"[]]", []string{"]"}, []string{"a"}},
+		{"[!]]", []string{"a"}, []string{"]"}},
+		{"[a-]", []string{"a", "-"}, []string{"b"}},
+		{"[-a]", []string{"a", "-"}, []string{"b"}},
+		{"[", []string{"["}, []string{"a"}},
+		{"[a", []string{"[a"}, []string{"a"}},
+		{`a\b`, []string{`a\b`}, []string{"ab"}},
+		{"[\\]", []string{`\`}, []string{"a"}},
+		{"[^a]", []string{"^", "a"}, []string{"b"}},
+		{"[z-a]", nil, []string{"z", "a", "-"}},
+		{"[!z-a]", []string{"z", "q"}, []string{""}},
+		{"[a-cx-z]", []string{"b", "y"}, []string{"d", "-"}},
+		{"a+b(c)", []string{"a+b(c)"}, []string{"aab(c)"}},
+	}
+	for _, tt := range tests {
+		pat, err := compilePattern(tt.pat)
+		if err != nil {
+			t.Errorf("%q: %v", tt.pat, err)
+			continue
+		}
+		re := pat.parts[0].re
+		for _, s := range tt.match {
+			if !re.MatchString(s) {
+				t.Errorf("%q should match %q (regexp %s)", tt.pat, s, re)
+			}
+		}
+		for _, s := range tt.miss {
+			if re.MatchString(s) {
+				t.Errorf("%q should not match %q (regexp %s)", tt.pat, s, re)
+			}
+		}
+	}
+}
+
+func TestCleanPath(t *testing.T) {
+	tests := map[string]string{
+		"":           ".",
+		".":          ".",
+		"./":         ".",
+		"/":          "/",
+		"//":         "//",
+		"///":        "/",
+		"/a//b/./c/": "/a/b/c",
+		"a/../b":     "a/../b",
+		"./x":        "x",
+		"//srv/x":    "//srv/x",
+	}
+	for in, want := range tests {
+		if got := cleanPath(in); got != want {
+			t.Errorf("cleanPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	joins := map[[2]string]string{{".", "a"}: "a", {"/", "a"}: "/a", {"//", "a"}: "//a", {"/x", "a"}: "/x/a", {"x", "a"}: "x/a"}
+	for in, want := range joins {
+		if got := joinPath(in[0], in[1]); got != want {
+			t.Errorf("joinPath(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}
+
+// TestWalkLargeDirectory crosses the directory batch size, so streaming reads are exercised.
+func TestWalkLargeDirectory(t *testing.T) {
+	root := t.TempDir()
+	const n = readBatch*2 + 7
+	for i := range n {
+		name := filepath.Join(root, "f"+strings.Repeat("x", i%5)+"_"+strconv.Itoa(i)+".txt")
+		if err := os.WriteFile(name, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(root, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sub", "last.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := globFiles(t, root, "**/*.txt"); len(got) != n+1 {
+		t.Fatalf("got %d files, want %d", len(got), n+1)
+	}
+}
+
+func TestUnreadableSubdirectoryIsSkipped(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can read any directory")
+	}
+	root := t.TempDir()
+	locked := filepath.Join(root, "locked")
+	if err := os.Mkdir(locked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(locked, "x.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "y.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(locked, 0o755) })
+	if got := globFiles(t, root, "**/*.txt"); !reflect.DeepEqual(got, []string{"y.txt"}) {
+		t.Fatalf("got %v", got)
+	}
+}
