@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/connectors-go/connectors/cli"
+	_ "github.com/connectors-go/connectors/sources/all" // every source we ship
 )
 
 func main() {
