@@ -8,6 +8,7 @@ LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/interna
 GO      ?= go
 # The machines have 2 cores; the heavy Elasticsearch API packages compile best one at a time.
 TESTFLAGS ?= -count=1 -timeout 20m
+BENCH_DOCS ?= 100000,1000000
 
 .PHONY: help build run test test-short lint fmt vet staticcheck bench clean
 
@@ -38,8 +39,9 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-bench: ## benchmarks (see docs/benchmarks.md)
+bench: ## benchmarks: Go micro-benchmarks, then the sync engine against raw _bulk (docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./tools/syncbench -n $(BENCH_DOCS)
 
 clean:
 	rm -rf bin dist

@@ -144,6 +144,7 @@ Start with:  connectors run -c config.yml      (or: connectors dev, with no clus
 		a.runCommand(),
 		a.configCommand(),
 		a.devCommand(),
+		a.devEsCommand(),
 		a.sourceCommand(),
 		&cobra.Command{
 			Use:   "version",
