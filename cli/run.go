@@ -11,6 +11,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/internal/metrics"
 	"github.com/connectors-go/connectors/internal/preflight"
 	"github.com/connectors-go/connectors/internal/protocol"
 	"github.com/connectors-go/connectors/internal/service"
@@ -83,6 +84,16 @@ func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.
 		return err
 	}
 	log.Info("Connector protocol chosen", "mode", string(store.Mode()))
+	var m *metrics.Metrics
+	if addr := cfg.Service.MetricsAddr; addr != "" {
+		m = metrics.New(version.Version)
+		go func() {
+			if err := m.Serve(ctx, addr); err != nil {
+				log.Error("Cannot serve metrics", "addr", addr, "error", err.Error())
+			}
+		}()
+		log.Info("Serving metrics and health checks", "addr", addr, "paths", "/metrics /healthz /readyz")
+	}
 	extractors, err := newExtractors(cfg)
 	if err != nil {
 		return err
@@ -95,10 +106,13 @@ func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.
 		Extractors: extractors,
 		Log:        log,
 		Version:    version.Version,
+		Metrics:    m,
 	})
 	if err != nil {
 		return err
 	}
+	m.SetReady(true)
+	defer m.SetReady(false)
 	return svc.Run(ctx, actions)
 }
 

@@ -147,7 +147,15 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 	log := s.jobLog(j)
 	started := s.Now()
 	log.Info("Sync job started", "job_type", string(j.JobType), "trigger_method", string(j.TriggerMethod))
+	s.Metrics.JobStarted(string(j.JobType))
 	res := s.execute(ctx, j, log, lic)
+	defer func() {
+		failed := int64(0)
+		if c, ok := res.Stats.Metadata["sync_counters"].(map[string]any); ok {
+			failed, _ = c["bulk_item_errors"].(int64)
+		}
+		s.Metrics.JobEnded(string(j.JobType), string(res.Status), s.Now().Sub(started), res.Stats.IndexedDocumentCount, res.Stats.DeletedDocumentCount, failed)
+	}()
 	// Final writes must happen even when the job was stopped by shutdown.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()

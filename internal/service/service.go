@@ -20,6 +20,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/internal/metrics"
 	"github.com/connectors-go/connectors/internal/protocol"
 )
 
@@ -53,6 +54,8 @@ type Deps struct {
 	Version string
 	// Now is replaced in tests.
 	Now func() time.Time
+	// Metrics records job and loop metrics; nil records nothing.
+	Metrics *metrics.Metrics
 	// Intervals override config for tests (zero keeps config).
 	StatsInterval, CancelCheckInterval time.Duration
 }
@@ -193,6 +196,7 @@ func (s *Service) loop(ctx context.Context, name string, every time.Duration, f 
 				return ctx.Err()
 			}
 			log.Error("Service loop failed", "error", err.Error())
+			s.Metrics.LoopError(name)
 			if s.errBudget.spend() {
 				return fmt.Errorf("%s stopped after more than %d errors within %s; last error: %w", name, s.cfg.Service.MaxErrors, config.Seconds(s.cfg.Service.MaxErrorsSpan), err)
 			}

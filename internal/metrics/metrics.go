@@ -1,0 +1,136 @@
+// Package metrics exposes the service's Prometheus metrics and its health
+// endpoints. A nil *Metrics is valid and records nothing, so code paths
+// (tests, one-shot commands) need not care whether metrics are served.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors.
+type Metrics struct {
+	reg        *prometheus.Registry
+	jobs       *prometheus.CounterVec
+	running    *prometheus.GaugeVec
+	duration   *prometheus.HistogramVec
+	indexed    prometheus.Counter
+	deleted    prometheus.Counter
+	failed     prometheus.Counter
+	loopErrors *prometheus.CounterVec
+	ready      atomic.Bool
+}
+
+// New registers the collectors in a registry of their own.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "connectors_sync_jobs_total", Help: "Sync jobs that ended, by type and final status.",
+		}, []string{"job_type", "status"}),
+		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "connectors_sync_jobs_running", Help: "Sync jobs running in this process.",
+		}, []string{"job_type"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "connectors_sync_job_duration_seconds", Help: "Duration of sync jobs.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+		}, []string{"job_type"}),
+		indexed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "connectors_documents_indexed_total", Help: "Documents written to Elasticsearch by finished jobs.",
+		}),
+		deleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "connectors_documents_deleted_total", Help: "Documents deleted from Elasticsearch by finished jobs.",
+		}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "connectors_documents_failed_total", Help: "Documents Elasticsearch refused for good.",
+		}),
+		loopErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "connectors_service_loop_errors_total", Help: "Errors of the service loops.",
+		}, []string{"service"}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "connectors_build_info", Help: "Version of the running service."}, []string{"version"})
+	build.WithLabelValues(version).Set(1)
+	reg.MustRegister(m.jobs, m.running, m.duration, m.indexed, m.deleted, m.failed, m.loopErrors, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// JobStarted counts a running job.
+func (m *Metrics) JobStarted(jobType string) {
+	if m != nil {
+		m.running.WithLabelValues(jobType).Inc()
+	}
+}
+
+// JobEnded records a finished job.
+func (m *Metrics) JobEnded(jobType, status string, took time.Duration, indexed, deleted, failed int64) {
+	if m == nil {
+		return
+	}
+	m.running.WithLabelValues(jobType).Dec()
+	m.jobs.WithLabelValues(jobType, status).Inc()
+	m.duration.WithLabelValues(jobType).Observe(took.Seconds())
+	m.indexed.Add(float64(indexed))
+	m.deleted.Add(float64(deleted))
+	m.failed.Add(float64(failed))
+}
+
+// LoopError counts an error of a service loop.
+func (m *Metrics) LoopError(service string) {
+	if m != nil {
+		m.loopErrors.WithLabelValues(service).Inc()
+	}
+}
+
+// SetReady marks the service ready (preflight passed, loops started).
+func (m *Metrics) SetReady(ok bool) {
+	if m != nil {
+		m.ready.Store(ok)
+	}
+}
+
+// Handler serves /metrics, /healthz (the process is up) and /readyz (the
+// service passed preflight and is working).
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !m.ready.Load() {
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// Serve listens on addr until ctx ends.
+func (m *Metrics) Serve(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
