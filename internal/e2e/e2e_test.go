@@ -1,0 +1,412 @@
+// Package e2e runs the real binary as separate processes against estest:
+// the service's behaviour as an operator sees it, in both protocol modes.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/connectors-go/connectors/estest"
+	"github.com/connectors-go/connectors/internal/config"
+	"github.com/connectors-go/connectors/internal/es"
+	"github.com/connectors-go/connectors/internal/protocol"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	if os.Getenv("E2E_SKIP") != "" {
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "connectors-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "connectors")
+	build := exec.Command("go", "build", "-o", binary, "./testbin")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: cannot build the test binary:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type cluster struct {
+	t      *testing.T
+	srv    *estest.Server
+	client *es.Client
+	store  *protocol.Store
+	mode   protocol.Mode
+}
+
+func newCluster(t *testing.T, mode protocol.Mode) *cluster {
+	t.Helper()
+	srv := estest.New(estest.Options{})
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	cfg := config.Default().Elasticsearch
+	cfg.Host = srv.URL()
+	cfg.RetryInterval = 0.01
+	client, err := es.New(es.Options{Config: cfg, Version: "9.6.0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := protocol.Open(context.Background(), client, protocol.Options{Force: protocol.ModeIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{t: t, srv: srv, client: client, store: store, mode: mode}
+}
+
+func (c *cluster) do(method, path string, body, out any) {
+	c.t.Helper()
+	if err := c.client.Request(context.Background(), method, path, body, out); err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+// connector creates a connector the way Kibana does and fills in its values.
+func (c *cluster) connector(id, serviceType, index string, values map[string]any) {
+	c.t.Helper()
+	c.do("PUT", "/_connector/"+id, map[string]any{"index_name": index, "service_type": serviceType, "name": id}, nil)
+	var schema map[string]any
+	out, err := exec.Command(binary, "source", "describe", serviceType, "--json").Output()
+	if err != nil {
+		c.t.Fatalf("source describe: %v", err)
+	}
+	if err := jsonUnmarshal(out, &schema); err != nil {
+		c.t.Fatal(err)
+	}
+	conf := schema["configuration"].(map[string]any)
+	for k, v := range values {
+		conf[k].(map[string]any)["value"] = v
+	}
+	c.do("PUT", "/_connector/"+id+"/_configuration", map[string]any{"configuration": conf}, nil)
+	c.do("PUT", "/_connector/"+id+"/_features", map[string]any{"features": schema["features"]}, nil)
+}
+
+func (c *cluster) startJob(connectorID string) string {
+	c.t.Helper()
+	var res struct {
+		ID string `json:"id"`
+	}
+	c.do("POST", "/_connector/_sync_job", map[string]any{"id": connectorID, "job_type": "full"}, &res)
+	return res.ID
+}
+
+func (c *cluster) job(id string) *protocol.Job {
+	c.t.Helper()
+	j, err := c.store.GetJob(context.Background(), id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return j
+}
+
+func (c *cluster) waitJob(id string, timeout time.Duration, procs []*proc, want ...protocol.JobStatus) *protocol.Job {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		j := c.job(id)
+		for _, w := range want {
+			if j.Status == w {
+				return j
+			}
+		}
+		if time.Now().After(deadline) {
+			for _, p := range procs {
+				c.t.Logf("--- output of %s:\n%s", p.name, p.out.String())
+			}
+			c.t.Fatalf("job %s is %s after %s, want %v (error %v)", id, j.Status, timeout, want, deref(j.Error))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *cluster) count(index string) int {
+	c.t.Helper()
+	c.do("POST", "/"+index+"/_refresh", nil, nil)
+	var res struct {
+		Count int `json:"count"`
+	}
+	c.do("GET", "/"+index+"/_count", nil, &res)
+	return res.Count
+}
+
+// config writes a config.yml for the service processes.
+func (c *cluster) config(connectors map[string]string, extra string) string {
+	c.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", c.srv.URL(), c.mode == protocol.ModeAPI)
+	b.WriteString("service:\n  idling: 0.5\n  heartbeat: 1\n  job_cleanup_interval: 1\n  preflight_idle: 0.1\n")
+	b.WriteString(extra)
+	b.WriteString("sources:\n  slow: test\nconnectors:\n")
+	for id, st := range connectors {
+		fmt.Fprintf(&b, "  - connector_id: %s\n    service_type: %s\n", id, st)
+	}
+	p := filepath.Join(c.t.TempDir(), "config.yml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, name, cfg string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(binary, append([]string{"run", "-c", cfg, "--log-level", "debug"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.Env = append(os.Environ(), "ENV_FILE=/dev/null")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *proc) stop(t *testing.T) int {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop after SIGTERM:\n%s", p.name, p.out.String())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
+
+var modes = []protocol.Mode{protocol.ModeAPI, protocol.ModeIndex}
+
+func forModes(t *testing.T, f func(t *testing.T, c *cluster)) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			f(t, newCluster(t, mode))
+		})
+	}
+}
+
+func TestOnDemandSyncAndDeletion(t *testing.T) {
+	forModes(t, func(t *testing.T, c *cluster) {
+		folder := t.TempDir()
+		for i := 0; i < 7; i++ {
+			if err := os.WriteFile(filepath.Join(folder, fmt.Sprintf("note%d.md", i)), []byte(fmt.Sprintf("# Note %d\n\nbody %d", i, i)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.connector("files", "dir", "search-files", map[string]any{"directory": folder})
+		p := start(t, "service", c.config(map[string]string{"files": "dir"}, ""))
+		procs := []*proc{p}
+
+		j := c.waitJob(c.startJob("files"), 60*time.Second, procs, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted || j.IndexedDocumentCount != 7 || j.TotalDocumentCount == nil || *j.TotalDocumentCount != 7 {
+			t.Fatalf("first job %s indexed %d total %v (%s)\n%s", j.Status, j.IndexedDocumentCount, j.TotalDocumentCount, deref(j.Error), p.out.String())
+		}
+		if n := c.count("search-files"); n != 7 {
+			t.Fatalf("index holds %d documents", n)
+		}
+		var doc struct {
+			Source map[string]any `json:"_source"`
+		}
+		c.do("POST", "/search-files/_refresh", nil, nil)
+		var hits struct {
+			Hits struct {
+				Hits []struct {
+					Source map[string]any `json:"_source"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		c.do("POST", "/search-files/_search", map[string]any{"query": map[string]any{"match": map[string]any{"body": "note"}}}, &hits)
+		if len(hits.Hits.Hits) == 0 || !strings.Contains(fmt.Sprint(hits.Hits.Hits[0].Source["body"]), "Note") {
+			t.Fatalf("extracted body not searchable: %+v", hits)
+		}
+		_ = doc
+
+		if err := os.Remove(filepath.Join(folder, "note2.md")); err != nil {
+			t.Fatal(err)
+		}
+		j = c.waitJob(c.startJob("files"), 60*time.Second, procs, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted || j.DeletedDocumentCount != 1 {
+			t.Fatalf("second job %s deleted %d (%s)", j.Status, j.DeletedDocumentCount, deref(j.Error))
+		}
+		if n := c.count("search-files"); n != 6 {
+			t.Fatalf("index holds %d documents after the deletion", n)
+		}
+		if code := p.stop(t); code != 0 {
+			t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.out.String())
+		}
+	})
+}
+
+func TestScheduleAcrossThreeProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a minute boundary")
+	}
+	forModes(t, func(t *testing.T, c *cluster) {
+		c.connector("sched", "dir", "search-sched", map[string]any{"directory": t.TempDir()})
+		c.do("PUT", "/_connector/sched/_scheduling", map[string]any{"scheduling": map[string]any{"full": map[string]any{"enabled": true, "interval": "* * * * * ?"}}}, nil)
+		cfg := c.config(map[string]string{"sched": "dir"}, "")
+		var procs []*proc
+		for i := 0; i < 3; i++ {
+			procs = append(procs, start(t, fmt.Sprintf("service-%d", i), cfg))
+		}
+		// Wait past the next minute boundary (the first due time after the
+		// processes started), then long enough for every process to poll.
+		now := time.Now()
+		boundary := now.Truncate(time.Minute).Add(time.Minute)
+		time.Sleep(time.Until(boundary) + 12*time.Second)
+		c.do("POST", "/"+protocol.JobsAlias+"/_refresh", nil, nil)
+		jobs, err := c.store.ListJobs(context.Background(), protocol.JobQuery{ConnectorIDs: []string{"sched"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != 1 {
+			for _, p := range procs {
+				t.Logf("--- %s:\n%s", p.name, p.out.String())
+			}
+			t.Fatalf("%d jobs for one due time", len(jobs))
+		}
+		j := c.waitJob(jobs[0].ID, 30*time.Second, procs, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted || j.TriggerMethod != protocol.TriggerScheduled {
+			t.Fatalf("job %s %s (%s)", j.Status, j.TriggerMethod, deref(j.Error))
+		}
+		for _, p := range procs {
+			if code := p.stop(t); code != 0 {
+				t.Fatalf("%s exit %d", p.name, code)
+			}
+		}
+	})
+}
+
+func TestSigtermSuspendsAndAnotherProcessResumes(t *testing.T) {
+	forModes(t, func(t *testing.T, c *cluster) {
+		c.connector("slow", "slow", "search-slow", map[string]any{"docs": 40, "delay_ms": 100})
+		cfg := c.config(map[string]string{"slow": "slow"}, "")
+		a := start(t, "a", cfg)
+		id := c.startJob("slow")
+		c.waitJob(id, 30*time.Second, []*proc{a}, protocol.JobInProgress)
+		time.Sleep(500 * time.Millisecond)
+		if code := a.stop(t); code != 0 {
+			t.Fatalf("exit %d:\n%s", code, a.out.String())
+		}
+		if j := c.job(id); j.Status != protocol.JobSuspended {
+			t.Fatalf("after SIGTERM the job is %s:\n%s", j.Status, a.out.String())
+		}
+		b := start(t, "b", cfg)
+		j := c.waitJob(id, 60*time.Second, []*proc{b}, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted || c.count("search-slow") != 40 {
+			t.Fatalf("resumed job %s (%s)", j.Status, deref(j.Error))
+		}
+		b.stop(t)
+	})
+}
+
+func TestKilledWorkerIsReapedAndSlowOneIsNot(t *testing.T) {
+	forModes(t, func(t *testing.T, c *cluster) {
+		extra := "  idle_job_threshold: 3\n"
+		// A slow but live job: 30 documents at 200 ms each outlive the
+		// 3 s threshold many times over, and it must complete.
+		c.connector("slow", "slow", "search-slow", map[string]any{"docs": 30, "delay_ms": 200})
+		cfg := c.config(map[string]string{"slow": "slow"}, extra)
+		live := start(t, "live", cfg)
+		j := c.waitJob(c.startJob("slow"), 60*time.Second, []*proc{live}, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted {
+			t.Fatalf("slow job %s (%s)", j.Status, deref(j.Error))
+		}
+		live.stop(t)
+
+		// A worker killed mid-job: another instance reaps the job.
+		c.connector("doomed", "slow", "search-doomed", map[string]any{"docs": 1000, "delay_ms": 100})
+		cfg2 := c.config(map[string]string{"doomed": "slow"}, extra)
+		victim := start(t, "victim", cfg2)
+		id := c.startJob("doomed")
+		c.waitJob(id, 30*time.Second, []*proc{victim}, protocol.JobInProgress)
+		_ = victim.cmd.Process.Kill()
+		<-victim.done
+		reaper := start(t, "reaper", cfg2, "--action", "cleanup")
+		j = c.waitJob(id, 30*time.Second, []*proc{reaper}, protocol.JobError)
+		if deref(j.Error) != "The job has not seen any update for some time." {
+			t.Fatalf("reaped with %q", deref(j.Error))
+		}
+		conn, err := c.store.GetConnector(context.Background(), "doomed")
+		if err != nil || conn.LastSyncStatus == nil || *conn.LastSyncStatus != protocol.JobError {
+			t.Fatalf("connector after reaping: %+v %v", conn, err)
+		}
+		reaper.stop(t)
+	})
+}
+
+func TestCancelFromTheAPI(t *testing.T) {
+	forModes(t, func(t *testing.T, c *cluster) {
+		c.connector("slow", "slow", "search-slow", map[string]any{"docs": 1000, "delay_ms": 50})
+		p := start(t, "service", c.config(map[string]string{"slow": "slow"}, ""))
+		id := c.startJob("slow")
+		c.waitJob(id, 30*time.Second, []*proc{p}, protocol.JobInProgress)
+		c.do("PUT", "/_connector/_sync_job/"+id+"/_cancel", nil, nil)
+		j := c.waitJob(id, 15*time.Second, []*proc{p}, protocol.JobCanceled, protocol.JobError, protocol.JobCompleted)
+		if j.Status != protocol.JobCanceled {
+			t.Fatalf("job %s (%s)", j.Status, deref(j.Error))
+		}
+		p.stop(t)
+	})
+}
