@@ -36,6 +36,9 @@ func extractHTML(r io.Reader, t *textBuf, serverPage bool) error {
 		r = &serverTagStripper{r: bufio.NewReader(r)}
 	}
 	cr, err := charset.NewReader(r, "text/html")
+	if errors.Is(err, io.EOF) {
+		return nil // an empty file
+	}
 	if err != nil {
 		return err
 	}

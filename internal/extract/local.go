@@ -211,6 +211,8 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 			fmt.Errorf("%w: local extraction took longer than %s", context.DeadlineExceeded, l.cfg.Timeout))
 		defer cancel()
 	}
+	src := &sourceErrReader{r: r}
+	r = src
 	if l.cfg.MaxFileSize >= 0 {
 		r = newCapReader(r, l.cfg.MaxFileSize, "service.max_file_download_size")
 	}
@@ -219,6 +221,10 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	err := l.run(ctx, f, r, size, t)
 	if errors.Is(err, errTextFull) {
 		err = nil
+	}
+	if src.err != nil {
+		// The download failed: whatever a parser made of the partial content is beside the point.
+		return Content{}, fileError(filename, src.err)
 	}
 	if err != nil {
 		if isCtxErr(err) || ctx.Err() != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -68,4 +69,26 @@ func readAll(r io.Reader, size, max int64) ([]byte, error) {
 // isCtxErr reports whether err comes from a cancelled or expired context.
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// errSource marks an error of the caller's reader, which is returned as is rather than blamed on the
+// content.
+var errSource = errors.New("reading the content")
+
+// sourceErrReader records the first error of the caller's reader. Parsers wrap what they read in their own
+// errors; this lets Extract report a failed download as such.
+type sourceErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceErrReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if s.err == nil {
+			s.err = err
+		}
+		return n, fmt.Errorf("%w: %w", errSource, err)
+	}
+	return n, err
 }
