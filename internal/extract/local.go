@@ -41,7 +41,7 @@ const (
 )
 
 // LocalConfig configures in-process extraction. The zero value is usable: every zero field takes its
-// default.
+// default. docs/extraction.md proposes the config.yml keys under extraction.local.
 type LocalConfig struct {
 	// MaxFileSize is the largest input accepted, in bytes (service.max_file_download_size). Negative
 	// means no limit.
@@ -208,7 +208,7 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	if l.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout,
-			fmt.Errorf("%w: local extraction took longer than %s", context.DeadlineExceeded, l.cfg.Timeout))
+			fmt.Errorf("%w: local extraction took longer than %s (extraction.local.timeout)", context.DeadlineExceeded, l.cfg.Timeout))
 		defer cancel()
 	}
 	src := &sourceErrReader{r: r}
