@@ -126,6 +126,7 @@ func (a *Attachment) Extract(ctx context.Context, filename string, r io.Reader, 
 		if a.maxFileSize >= 0 {
 			n = min(n, a.maxFileSize)
 		}
+		n = min(n, maxPrealloc)
 		out.Grow(base64.StdEncoding.EncodedLen(int(n)))
 	}
 	enc := base64.NewEncoder(base64.StdEncoding, &out)

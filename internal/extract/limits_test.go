@@ -205,3 +205,15 @@ func TestSourceErrorReturned(t *testing.T) {
 		}
 	}
 }
+
+func TestHugeDeclaredSizeWithoutLimit(t *testing.T) {
+	// A source may declare any size; with no limit configured it must not reserve that much memory.
+	const declared = 1 << 50
+	l := NewLocal(LocalConfig{MaxFileSize: -1, PDFEngine: PDFPure})
+	if c, err := l.Extract(context.Background(), "a.docx", bytes.NewReader(makeDOCX(t, "", "small")), declared); err != nil || !strings.Contains(c.Value, "small") {
+		t.Errorf("local: %q, %v", c.Value, err)
+	}
+	if c, err := NewAttachment(-1).Extract(context.Background(), "a.txt", strings.NewReader("abc"), declared); err != nil || c.Value != "YWJj" {
+		t.Errorf("attachment: %q, %v", c.Value, err)
+	}
+}

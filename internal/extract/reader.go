@@ -56,11 +56,15 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// maxPrealloc bounds how much memory a declared size may reserve up front; a source can declare anything,
+// and the bytes actually read are what the limits are enforced on.
+const maxPrealloc = 64 << 20
+
 // readAll reads r (already capped) into memory, sized from the declared size when there is one.
 func readAll(r io.Reader, size, max int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if size > 0 {
-		buf.Grow(int(min(size, max)) + bytes.MinRead)
+		buf.Grow(int(min(size, max, maxPrealloc)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
