@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,6 +40,17 @@ const (
 	// PDFPure is github.com/ledongthuc/pdf: small and quick to start, weaker on complex layouts and fonts.
 	PDFPure PDFEngine = "pure"
 )
+
+// ParsePDFEngine reads extraction.local.pdf_engine: "", "auto", "pdfium" or "pure".
+func ParsePDFEngine(s string) (PDFEngine, error) {
+	switch e := PDFEngine(strings.ToLower(strings.TrimSpace(s))); e {
+	case "", "auto":
+		return PDFAuto, nil
+	case PDFium, PDFPure:
+		return e, nil
+	}
+	return "", fmt.Errorf("unknown PDF engine %q: use auto, pdfium or pure", s)
+}
 
 // LocalConfig configures in-process extraction. The zero value is usable: every zero field takes its
 // default. docs/extraction.md proposes the config.yml keys under extraction.local.
