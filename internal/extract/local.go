@@ -49,7 +49,7 @@ func ParsePDFEngine(s string) (PDFEngine, error) {
 	case PDFium, PDFPure:
 		return e, nil
 	}
-	return "", fmt.Errorf("unknown PDF engine %q: use auto, pdfium or pure", s)
+	return "", fmt.Errorf("extraction.local.pdf_engine: unknown engine %q (use auto, pdfium or pure)", s)
 }
 
 // LocalConfig configures in-process extraction. The zero value is usable: every zero field takes its
