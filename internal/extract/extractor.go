@@ -38,7 +38,7 @@ func ParseMode(s string) (Mode, error) {
 	case ModeAuto, ModeAttachment, ModeService, ModeLocal:
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown extraction mode %q: use auto, attachment, service or local", s)
+	return "", fmt.Errorf("extraction.mode: unknown mode %q (use auto, attachment, service or local)", s)
 }
 
 // Content is what an extractor produced for one file: one field to merge into the document.
@@ -126,6 +126,7 @@ func (a *Attachment) Extract(ctx context.Context, filename string, r io.Reader, 
 		if a.maxFileSize >= 0 {
 			n = min(n, a.maxFileSize)
 		}
+		n = min(n, maxPrealloc)
 		out.Grow(base64.StdEncoding.EncodedLen(int(n)))
 	}
 	enc := base64.NewEncoder(base64.StdEncoding, &out)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/transform"
 )
 
 // htmlSkipped elements hold no readable text (scripts, styles, inert templates, fallbacks for missing
@@ -29,17 +30,12 @@ var htmlBlocks = map[atom.Atom]bool{
 }
 
 // extractHTML walks the token stream (never building a DOM, so memory stays at the tokenizer's buffer)
-// and keeps the visible text. The encoding comes from a byte-order mark or a <meta> charset in the first
-// kilobyte, defaulting to Windows-1252 like browsers do.
+// and keeps the visible text.
 func extractHTML(r io.Reader, t *textBuf, serverPage bool) error {
 	if serverPage {
 		r = &serverTagStripper{r: bufio.NewReader(r)}
 	}
-	cr, err := charset.NewReader(r, "text/html")
-	if err != nil {
-		return err
-	}
-	z := html.NewTokenizer(cr)
+	z := html.NewTokenizer(htmlDecoder(r))
 	skip := 0 // depth inside skipped elements
 	pre := 0  // depth inside <pre>, where white space is significant
 	for {
@@ -105,6 +101,19 @@ func extractHTML(r io.Reader, t *textBuf, serverPage bool) error {
 			}
 		}
 	}
+}
+
+// htmlDecoder converts a page to UTF-8. A byte-order mark or a <meta> charset in the first kilobyte decides;
+// without one, charset.DetermineEncoding guesses Windows-1252 whenever that kilobyte is plain ASCII, which
+// garbles UTF-8 pages whose first accent comes later, so the lenient UTF-8 reader is used instead.
+func htmlDecoder(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 4096)
+	head, _ := br.Peek(1024)
+	enc, name, certain := charset.DetermineEncoding(head, "text/html")
+	if !certain && (name == "windows-1252" || name == "utf-8") {
+		return transform.NewReader(br, lenientUTF8{})
+	}
+	return transform.NewReader(br, enc.NewDecoder())
 }
 
 // serverTagStripper removes ASP.NET server blocks ("<% ... %>") from a stream. They are code, not page

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode/utf8"
 )
@@ -191,4 +192,28 @@ func TestCancellation(t *testing.T) {
 			t.Fatalf("after cancellation: %q, %v", c.Value, err)
 		}
 	})
+}
+
+func TestSourceErrorReturned(t *testing.T) {
+	boom := errors.New("connection reset by peer")
+	l := NewLocal(LocalConfig{PDFEngine: PDFPure})
+	for _, name := range []string{"a.txt", "a.html", "a.xml", "a.rtf", "a.docx", "a.xlsx", "a.pdf"} {
+		r := io.MultiReader(strings.NewReader(`{\rtf1 <a>partial`), iotest.ErrReader(boom))
+		_, err := l.Extract(context.Background(), name, r, -1)
+		if !errors.Is(err, boom) || errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want the reader's error and not ErrMalformed", name, err)
+		}
+	}
+}
+
+func TestHugeDeclaredSizeWithoutLimit(t *testing.T) {
+	// A source may declare any size; with no limit configured it must not reserve that much memory.
+	const declared = 1 << 50
+	l := NewLocal(LocalConfig{MaxFileSize: -1, PDFEngine: PDFPure})
+	if c, err := l.Extract(context.Background(), "a.docx", bytes.NewReader(makeDOCX(t, "", "small")), declared); err != nil || !strings.Contains(c.Value, "small") {
+		t.Errorf("local: %q, %v", c.Value, err)
+	}
+	if c, err := NewAttachment(-1).Extract(context.Background(), "a.txt", strings.NewReader("abc"), declared); err != nil || c.Value != "YWJj" {
+		t.Errorf("attachment: %q, %v", c.Value, err)
+	}
 }

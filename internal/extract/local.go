@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -40,8 +41,19 @@ const (
 	PDFPure PDFEngine = "pure"
 )
 
+// ParsePDFEngine reads extraction.local.pdf_engine: "", "auto", "pdfium" or "pure".
+func ParsePDFEngine(s string) (PDFEngine, error) {
+	switch e := PDFEngine(strings.ToLower(strings.TrimSpace(s))); e {
+	case "", "auto":
+		return PDFAuto, nil
+	case PDFium, PDFPure:
+		return e, nil
+	}
+	return "", fmt.Errorf("extraction.local.pdf_engine: unknown engine %q (use auto, pdfium or pure)", s)
+}
+
 // LocalConfig configures in-process extraction. The zero value is usable: every zero field takes its
-// default.
+// default. docs/extraction.md proposes the config.yml keys under extraction.local.
 type LocalConfig struct {
 	// MaxFileSize is the largest input accepted, in bytes (service.max_file_download_size). Negative
 	// means no limit.
@@ -208,9 +220,11 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	if l.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout,
-			fmt.Errorf("%w: local extraction took longer than %s", context.DeadlineExceeded, l.cfg.Timeout))
+			fmt.Errorf("%w: local extraction took longer than %s (extraction.local.timeout)", context.DeadlineExceeded, l.cfg.Timeout))
 		defer cancel()
 	}
+	src := &sourceErrReader{r: r}
+	r = src
 	if l.cfg.MaxFileSize >= 0 {
 		r = newCapReader(r, l.cfg.MaxFileSize, "service.max_file_download_size")
 	}
@@ -219,6 +233,10 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	err := l.run(ctx, f, r, size, t)
 	if errors.Is(err, errTextFull) {
 		err = nil
+	}
+	if src.err != nil {
+		// The download failed: whatever a parser made of the partial content is beside the point.
+		return Content{}, fileError(filename, src.err)
 	}
 	if err != nil {
 		if isCtxErr(err) || ctx.Err() != nil {

@@ -393,6 +393,14 @@ func TestSelector(t *testing.T) {
 	if err := s.Attachment().Check("a.txt", 124); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("attachment limit not applied: %v", err)
 	}
+	for in, want := range map[string]PDFEngine{"": PDFAuto, "AUTO": PDFAuto, "pdfium": PDFium, " pure": PDFPure} {
+		if got, err := ParsePDFEngine(in); err != nil || got != want {
+			t.Errorf("ParsePDFEngine(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParsePDFEngine("mupdf"); err == nil {
+		t.Error("unknown PDF engine accepted")
+	}
 	for in, want := range map[string]Mode{"": ModeAuto, " Local ": ModeLocal, "SERVICE": ModeService, "attachment": ModeAttachment} {
 		if got, err := ParseMode(in); err != nil || got != want {
 			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)

@@ -73,7 +73,7 @@ func (l *Local) pdfText(ctx context.Context, data []byte, t *textBuf) error {
 	p, err := l.pdfium()
 	if err != nil {
 		if l.cfg.PDFEngine == PDFium {
-			return err
+			return fmt.Errorf("%w: PDFium is configured but could not start: %w", ErrUnsupported, err)
 		}
 		return pdfPureText(ctx, data, t)
 	}

@@ -17,36 +17,38 @@ import (
 // of a valid UTF-8 sequence as Windows-1252. Text never needs to be held whole: it is decoded in chunks.
 func extractPlain(r io.Reader, t *textBuf) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var src io.Reader = br
-	if bom, _ := br.Peek(3); len(bom) >= 2 {
-		switch {
-		case bytes.HasPrefix(bom, []byte{0xEF, 0xBB, 0xBF}):
-			_, _ = br.Discard(3)
-		case bom[0] == 0xFF && bom[1] == 0xFE, bom[0] == 0xFE && bom[1] == 0xFF:
-			src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-		}
+	var src io.Reader
+	bom, _ := br.Peek(3)
+	switch {
+	case bytes.HasPrefix(bom, []byte{0xEF, 0xBB, 0xBF}):
+		_, _ = br.Discard(3)
+		src = transform.NewReader(br, lenientUTF8{})
+	case len(bom) >= 2 && (bom[0] == 0xFF && bom[1] == 0xFE || bom[0] == 0xFE && bom[1] == 0xFF):
+		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	default:
+		src = transform.NewReader(br, lenientUTF8{})
 	}
-	return copyLenient(src, t.raw)
+	return copyRunes(src, t.raw)
 }
 
-// copyLenient reads r to the end and hands emit valid UTF-8: invalid bytes are read as Windows-1252, and a
-// multi-byte sequence split across two reads is carried over rather than mangled.
-func copyLenient(r io.Reader, emit func(string) error) error {
+// copyRunes reads UTF-8 text and hands emit whole runes only: a sequence split between two reads is
+// carried over to the next one instead of being mangled.
+func copyRunes(r io.Reader, emit func(string) error) error {
 	buf := make([]byte, 64<<10)
-	out := make([]byte, 0, len(buf)+len(buf)/2)
 	carry := 0
 	for {
 		n, rerr := r.Read(buf[carry:])
 		n += carry
-		atEOF := rerr != nil
-		var used int
-		out, used = decodeLenient(out[:0], buf[:n], atEOF)
-		if len(out) > 0 {
-			if err := emit(string(out)); err != nil {
+		end := n
+		if rerr == nil {
+			end = completeRunes(buf[:n])
+		}
+		if end > 0 {
+			if err := emit(string(buf[:end])); err != nil {
 				return err
 			}
 		}
-		carry = copy(buf, buf[used:n])
+		carry = copy(buf, buf[end:n])
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
 				return nil
@@ -56,28 +58,53 @@ func copyLenient(r io.Reader, emit func(string) error) error {
 	}
 }
 
-// decodeLenient appends the text of p to dst and returns how many bytes of p it used. Unless atEOF, it
-// stops before an incomplete UTF-8 sequence at the end of p so the caller can complete it.
-func decodeLenient(dst, p []byte, atEOF bool) ([]byte, int) {
-	i := 0
-	for i < len(p) {
-		c := p[i]
-		if c < utf8.RuneSelf {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size <= 1 {
-			if !atEOF && !utf8.FullRune(p[i:]) {
-				break
+// completeRunes returns the length of the longest prefix of p that does not end inside a UTF-8 sequence.
+func completeRunes(p []byte) int {
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(p[i]) {
+			if utf8.FullRune(p[i:]) {
+				return len(p)
 			}
-			dst = utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(c))
-			i++
+			return i
+		}
+	}
+	return len(p)
+}
+
+// lenientUTF8 passes valid UTF-8 through and decodes every other byte as Windows-1252, the most common
+// legacy encoding of undeclared text. Mixed files (UTF-8 with a few stray Latin-1 bytes) come out whole.
+type lenientUTF8 struct{ transform.NopResetter }
+
+func (lenientUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for nSrc < len(src) {
+		c := src[nSrc]
+		if c < utf8.RuneSelf {
+			if nDst >= len(dst) {
+				return nDst, nSrc, transform.ErrShortDst
+			}
+			dst[nDst] = c
+			nDst++
+			nSrc++
 			continue
 		}
-		dst = append(dst, p[i:i+size]...)
-		i += size
+		r, size := utf8.DecodeRune(src[nSrc:])
+		if r == utf8.RuneError && size <= 1 {
+			if !atEOF && !utf8.FullRune(src[nSrc:]) {
+				return nDst, nSrc, transform.ErrShortSrc
+			}
+			r = charmap.Windows1252.DecodeByte(c)
+			if nDst+utf8.RuneLen(r) > len(dst) {
+				return nDst, nSrc, transform.ErrShortDst
+			}
+			nDst += utf8.EncodeRune(dst[nDst:], r)
+			nSrc++
+			continue
+		}
+		if nDst+size > len(dst) {
+			return nDst, nSrc, transform.ErrShortDst
+		}
+		nDst += copy(dst[nDst:], src[nSrc:nSrc+size])
+		nSrc += size
 	}
-	return dst, i
+	return nDst, nSrc, nil
 }

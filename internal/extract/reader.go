@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -55,11 +56,15 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// maxPrealloc bounds how much memory a declared size may reserve up front; a source can declare anything,
+// and the bytes actually read are what the limits are enforced on.
+const maxPrealloc = 64 << 20
+
 // readAll reads r (already capped) into memory, sized from the declared size when there is one.
 func readAll(r io.Reader, size, max int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if size > 0 {
-		buf.Grow(int(min(size, max)) + bytes.MinRead)
+		buf.Grow(int(min(size, max, maxPrealloc)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
@@ -68,4 +73,26 @@ func readAll(r io.Reader, size, max int64) ([]byte, error) {
 // isCtxErr reports whether err comes from a cancelled or expired context.
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// errSource marks an error of the caller's reader, which is returned as is rather than blamed on the
+// content.
+var errSource = errors.New("reading the content")
+
+// sourceErrReader records the first error of the caller's reader. Parsers wrap what they read in their own
+// errors; this lets Extract report a failed download as such.
+type sourceErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceErrReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if s.err == nil {
+			s.err = err
+		}
+		return n, fmt.Errorf("%w: %w", errSource, err)
+	}
+	return n, err
 }

@@ -54,7 +54,12 @@ func walkXML(ctx context.Context, r io.Reader, rules *xmlRules, t *textBuf) erro
 			if errors.As(err, &se) {
 				return malformed("XML line %d: %s", se.Line, se.Msg)
 			}
-			return err
+			// Errors of the readers underneath (limits, cancellation) pass through; everything else the
+			// decoder says (bad version, unknown charset, ...) is about the content.
+			if isCtxErr(err) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrMalformed) || errors.Is(err, errSource) {
+				return err
+			}
+			return malformed("XML: %v", err)
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
