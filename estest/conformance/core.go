@@ -29,6 +29,7 @@ func Run(t *testing.T, cfg Config) {
 		{"Aliases", testAliases},
 		{"Ingest", testIngest},
 		{"BuiltinTemplates", testBuiltinTemplates},
+		{"Connector", testConnectorAPI},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
