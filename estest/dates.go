@@ -42,8 +42,12 @@ func parseISOTime(s string, strict bool) (time.Time, bool) {
 	if strict {
 		minDigits = 2
 	}
-	year, ok := num(4, 9)
-	if !ok || (!strict && false) {
+	maxYear := 9
+	if strict {
+		maxYear = 4 // strict formats want exactly four year digits, so "12345" is not a date
+	}
+	year, ok := num(4, maxYear)
+	if !ok {
 		return time.Time{}, false
 	}
 	month, day, hour, minute, sec, nanos := 1, 1, 0, 0, 0, 0

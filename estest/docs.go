@@ -251,26 +251,48 @@ func (s *Server) applyUpdate(ix *index, op *writeOp, cur *doc, res writeResult) 
 		res.err, res.status = e, 409
 		return res
 	}
+	asUpsert, _ := body.Get("doc_as_upsert")
+	if asUpsert == true {
+		// Elasticsearch runs the ingest pipeline on the upsert request, which for doc_as_upsert is the
+		// partial document itself, before it is merged or inserted.
+		out, e := s.runPipelines(ix, op, encodeJSON(partial))
+		if e != nil {
+			res.err, res.status = e, e.status
+			return res
+		}
+		if out == nil {
+			res.index, res.result, res.status, res.noop = ix.name, "noop", 200, true
+			if cur != nil {
+				res.version, res.seq = cur.version, cur.seq
+			}
+			return res
+		}
+		pv, _ := parseJSON(out)
+		if po, ok := pv.(*Object); ok {
+			partial = po
+		}
+	}
 	detectNoop := true
 	if v, ok := body.Get("detect_noop"); ok && v == false {
 		detectNoop = false
 	}
 	var newSrc []byte
 	if cur == nil {
-		asUpsert, _ := body.Get("doc_as_upsert")
-		if up := body.obj("upsert"); up != nil {
-			newSrc = encodeJSON(up)
+		if up := body.obj("upsert"); up != nil && asUpsert != true {
+			var e *esError
+			if newSrc, e = s.runPipelines(ix, op, encodeJSON(up)); e != nil {
+				res.err, res.status = e, e.status
+				return res
+			}
+			if newSrc == nil {
+				res.result, res.status, res.noop = "noop", 200, true
+				return res
+			}
 		} else if asUpsert == true {
 			newSrc = encodeJSON(partial)
 		} else {
 			e := errDocMissing(ix, op.id)
 			res.err, res.status = e, 404
-			return res
-		}
-		var e *esError
-		newSrc, e = s.runPipelines(ix, op, newSrc)
-		if e != nil {
-			res.err, res.status = e, e.status
 			return res
 		}
 		if e := s.checkDoc(ix, op.id, newSrc); e != nil {

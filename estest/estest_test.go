@@ -204,6 +204,8 @@ func TestProductOriginRequired(t *testing.T) {
 		{"search without origin", "POST", "/.elastic-connectors/_search", "", 400},
 		{"read with kibana origin", "GET", "/.elastic-connectors/_doc/x", "kibana", 404},
 		{"other index unaffected", "GET", "/other?ignore_unavailable=true", "", 200},
+		{"connector API needs no origin", "PUT", "/_connector/c1", "", 201},
+		{"and its documents need it", "GET", "/.elastic-connectors/_doc/c1", "", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var hdr []string

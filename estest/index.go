@@ -665,6 +665,9 @@ func (s *Server) indexExists(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "read"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil || len(ixs) == 0 {
 		return &response{status: 404}, nil
@@ -687,6 +690,9 @@ func (s *Server) getIndex(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "read"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
@@ -733,6 +739,9 @@ func (s *Server) getMapping(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "read"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
@@ -762,6 +771,9 @@ func (s *Server) putMapping(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "write"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
@@ -788,6 +800,9 @@ func (s *Server) getSettings(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "read"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
@@ -818,6 +833,9 @@ func (s *Server) putSettings(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "write"); e != nil {
+		return nil, e
+	}
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
@@ -861,6 +879,9 @@ func (s *Server) refreshAPI(rq *request, name string) (*response, *esError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e := s.systemIndexGuard(rq, name, "refresh"); e != nil {
+		return nil, e
+	}
 	if name == "" {
 		o.hidden = true // POST /_refresh refreshes every index, hidden ones included
 	}

@@ -748,3 +748,9 @@ func javaMapString(v any) string {
 	s, _ := scalarString(v)
 	return s
 }
+
+// At returns the value under k, or nil.
+func (o *Object) At(k string) any {
+	v, _ := o.Get(k)
+	return v
+}

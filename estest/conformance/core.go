@@ -29,6 +29,7 @@ func Run(t *testing.T, cfg Config) {
 		{"Aliases", testAliases},
 		{"Ingest", testIngest},
 		{"BuiltinTemplates", testBuiltinTemplates},
+		{"Connector", testConnectorAPI},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -819,6 +820,11 @@ func testIngest(t *testing.T, c *client) {
 	}
 	c.ok(c.do("PUT", "/"+ci+"/_doc/2?pipeline=search-default-ingestion", `{"body":"  keep   spacing  ","_extract_binary_content":false,"_reduce_whitespace":false}`), "no-op flags")
 	c.eq(str(c.do("GET", "/"+ci+"/_doc/2", nil).Body, "_source.body"), "  keep   spacing  ", "flags off leave body alone")
+	ub := c.do("POST", "/"+ci+"/_bulk?pipeline=search-default-ingestion&refresh=true",
+		`{"update":{"_id":"3"}}`+"\n"+`{"doc":{"body":" a   b ","_reduce_whitespace":true,"_extract_binary_content":false},"doc_as_upsert":true}`+"\n")
+	c.eq(get(ub.Body, "errors"), false, "doc_as_upsert update through a pipeline")
+	ug := c.do("GET", "/"+ci+"/_doc/3", nil)
+	c.eq(jsonString(get(ug.Body, "_source")), `{"body":"a b"}`, "the pipeline runs on a doc_as_upsert partial document")
 	c.ok(c.do("DELETE", "/_ingest/pipeline/"+pid, nil), "delete pipeline")
 	c.esError(c.do("DELETE", "/_ingest/pipeline/"+pid, nil), 404, "resource_not_found_exception", "pipeline ["+pid+"] is missing", "delete missing pipeline")
 }
