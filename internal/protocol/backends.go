@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/connectors-go/connectors/internal/es"
 )
 
 // indexBackend writes the connector indices directly.
@@ -163,16 +162,11 @@ func (b apiBackend) createJob(ctx context.Context, c *Connector, t JobType, trig
 	return res.ID, nil
 }
 
+// claim is a compare-and-set write of the job document in this mode too:
+// the _claim endpoint sets in_progress unconditionally, so two instances
+// could both "win" the same job through it.
 func (b apiBackend) claim(ctx context.Context, j *Job, hostname string, cursor any) error {
-	body := map[string]any{"worker_hostname": hostname}
-	if cursor != nil {
-		body["sync_cursor"] = cursor
-	}
-	err := b.s.es.Request(ctx, "PUT", "/_connector/_sync_job/"+url.PathEscape(j.ID)+"/_claim", body, nil)
-	if es.IsNotFound(err) {
-		return fmt.Errorf("sync job %s: %w", j.ID, ErrNotFound)
-	}
-	return err
+	return indexBackend(b).claim(ctx, j, hostname, cursor)
 }
 
 func (b apiBackend) stats(ctx context.Context, j *Job, st JobStats) error {

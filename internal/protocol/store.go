@@ -320,16 +320,12 @@ func (s *Store) Claim(ctx context.Context, j *Job, hostname string) (*Job, error
 			return nil, err
 		}
 		if c.SyncStatus(j.JobType) == JobInProgress {
-			live, err := s.ListJobs(ctx, JobQuery{
-				ConnectorIDs: []string{c.ID},
-				Statuses:     []JobStatus{JobInProgress, JobCanceling},
-				Types:        runningKinds(j.JobType),
-			})
+			live, err := s.FindJob(ctx, c.ID, runningKinds(j.JobType), JobInProgress, JobCanceling)
 			if err != nil {
 				return nil, err
 			}
-			if len(live) > 0 {
-				return nil, &NotClaimableError{JobID: j.ID, Why: fmt.Sprintf("a %s sync of connector %s is already running (job %s)", j.JobType, c.ID, live[0].ID)}
+			if live != "" {
+				return nil, &NotClaimableError{JobID: j.ID, Why: fmt.Sprintf("a %s sync of connector %s is already running (job %s)", j.JobType, c.ID, live)}
 			}
 			s.log.Warn("Taking over a sync lock left by a worker that stopped", "connector_id", c.ID, "sync_job_id", j.ID)
 		}
@@ -381,6 +377,36 @@ func (s *Store) Claim(ctx context.Context, j *Job, hostname string) (*Job, error
 		return nil, err
 	}
 	return s.GetJob(ctx, j.ID)
+}
+
+// FindJob returns the id of a job of the connector, of one of the given
+// types, whose status is one of want — or "". Search results lag writes by
+// a refresh (a job claimed or finished a moment ago still looks pending
+// there), so every unfinished candidate is re-read in real time.
+func (s *Store) FindJob(ctx context.Context, connectorID string, types []JobType, want ...JobStatus) (string, error) {
+	cands, err := s.ListJobs(ctx, JobQuery{
+		ConnectorIDs: []string{connectorID},
+		Statuses:     []JobStatus{JobPending, JobSuspended, JobInProgress, JobCanceling},
+		Types:        types,
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, cand := range cands {
+		fresh, err := s.GetJob(ctx, cand.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		for _, w := range want {
+			if fresh.Status == w {
+				return fresh.ID, nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // UpdateJobStats writes progress counters; it also refreshes the job's

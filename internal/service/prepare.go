@@ -32,6 +32,12 @@ func (s *Service) prepare(ctx context.Context, c *protocol.Connector, configured
 	if err != nil {
 		return nil, connector.Factory{}, err
 	}
+	// The listing came from a search, which can lag writes by a refresh;
+	// decide on the document as it is now.
+	c, err = s.Store.GetConnector(ctx, c.ID)
+	if err != nil {
+		return nil, f, err
+	}
 	for attempt := 1; ; attempt++ {
 		patch := preparePatch(c, f, listed, s)
 		if len(patch) == 0 {

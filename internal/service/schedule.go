@@ -215,9 +215,8 @@ func (s *Service) trySchedule(ctx context.Context, connectorID string, t protoco
 			log.Error("Cannot record the scheduled run", "job_type", string(t), "error", err.Error())
 			return
 		}
-		pending, err := s.Store.ListJobs(ctx, protocol.JobQuery{ConnectorIDs: []string{c.ID}, Statuses: []protocol.JobStatus{protocol.JobPending}, Types: []protocol.JobType{t}})
-		if err == nil && len(pending) > 0 {
-			log.Info("A job of this type is still pending; not queueing another", "job_type", string(t), "sync_job_id", pending[0].ID)
+		if pending, err := s.Store.FindJob(ctx, c.ID, []protocol.JobType{t}, protocol.JobPending); err == nil && pending != "" {
+			log.Info("A job of this type is still pending; not queueing another", "job_type", string(t), logging.SyncJobID, pending)
 			return
 		}
 		id, err := s.Store.CreateJob(ctx, c, t, protocol.TriggerScheduled)
