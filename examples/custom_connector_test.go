@@ -72,9 +72,13 @@ func TestCustomConnector(t *testing.T) {
 		// through the _connector API as Kibana does; without it the documents are written
 		// directly into the connector indices, as the original's CLI and older services do.
 		useAPI bool
+		// typeFromConfig creates the connector without a service type, as Kibana's
+		// "Customized connector" does; the service then takes it from config.yml.
+		typeFromConfig bool
 	}{
-		{"direct index", false},
-		{"connector API", true},
+		{"direct index", false, false},
+		{"connector API", true, false},
+		{"connector API, service type from config.yml", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,15 +101,20 @@ func TestCustomConnector(t *testing.T) {
 			if tt.useAPI {
 				// Kibana's order: create the connector, let the service write its configuration
 				// schema, fill in the values, then ask for a sync.
-				es.must("PUT", "/_connector/"+connectorID, map[string]any{
-					"index_name": indexName, "name": "Team notes", "service_type": serviceType, "is_native": false,
-				})
+				create := map[string]any{"index_name": indexName, "name": "Team notes", "is_native": false}
+				if !tt.typeFromConfig {
+					create["service_type"] = serviceType
+				}
+				es.must("PUT", "/_connector/"+connectorID, create)
 				svc = startService(t, bin, dir, cfgPath)
 				svc.waitFor("the service to write the csv_file configuration schema", func() bool {
 					c := es.doc(".elastic-connectors", connectorID)
 					cfg, _ := c["configuration"].(map[string]any)
 					return cfg["path"] != nil && cfg["id_column"] != nil
 				})
+				if c := es.doc(".elastic-connectors", connectorID); c["service_type"] != serviceType || c["status"] != "needs_configuration" {
+					svc.fatalf("connector after the service prepared it: service_type %v, status %v", c["service_type"], c["status"])
+				}
 				es.must("PUT", "/_connector/"+connectorID+"/_configuration", map[string]any{"values": values})
 				res := es.must("POST", "/_connector/_sync_job", map[string]any{
 					"id": connectorID, "job_type": "full", "trigger_method": "on_demand",
