@@ -82,7 +82,9 @@ func TestCustomConnector(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := estest.New(estest.Options{})
+			// Elasticsearch 9 serves the connector indices only to Kibana and the connector
+			// service, which identify themselves with X-elastic-product-origin.
+			srv := estest.New(estest.Options{RequireProductOrigin: true})
 			if err := srv.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -364,6 +366,8 @@ func (c *esClient) do(method, path string, body any) (int, map[string]any, error
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// The test stands in for Kibana, which may read and write the connector indices.
+	req.Header.Set("X-elastic-product-origin", "kibana")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err
