@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/config"
 )
 
@@ -81,8 +82,8 @@ func (a *App) validateConfig() error {
 	return nil
 }
 
-// unknownServiceTypes warns about connectors whose service type is not in
-// the sources map, which the original would refuse at run time.
+// unknownServiceTypes warns about connectors whose service type is not
+// compiled into this binary: the service would fail their jobs.
 func unknownServiceTypes(cfg *config.Config) []string {
 	var out []string
 	for i, e := range cfg.EffectiveConnectors() {
@@ -90,13 +91,13 @@ func unknownServiceTypes(cfg *config.Config) []string {
 			out = append(out, fmt.Sprintf("connectors[%d] (%s) has no service_type: the service will not sync it", i, e.ConnectorID))
 			continue
 		}
-		if _, ok := cfg.Sources[e.ServiceType]; !ok {
-			known := make([]string, 0, len(cfg.Sources))
-			for k := range cfg.Sources {
-				known = append(known, k)
+		if _, ok := connector.Lookup(e.ServiceType); !ok {
+			var known []string
+			for _, f := range connector.Registered() {
+				known = append(known, f.ServiceType)
 			}
 			sort.Strings(known)
-			out = append(out, fmt.Sprintf("connectors[%d].service_type: %q is not a known source (known: %v)", i, e.ServiceType, known))
+			out = append(out, fmt.Sprintf("connectors[%d].service_type: %q is not compiled into this binary (available: %v)", i, e.ServiceType, known))
 		}
 	}
 	return out

