@@ -10,7 +10,7 @@ GO      ?= go
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
-.PHONY: help build run test test-short lint fmt vet staticcheck bench clean
+.PHONY: help build run test test-short lint fmt vet staticcheck bench tidy clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,10 @@ staticcheck:
 bench: ## benchmarks: Go micro-benchmarks, then the sync engine against raw _bulk (docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./tools/syncbench -n $(BENCH_DOCS)
+
+tidy: ## go mod tidy for the module and the custom-connector example (which replaces it)
+	$(GO) mod tidy
+	cd examples/custom-connector && $(GO) mod tidy
 
 clean:
 	rm -rf bin dist

@@ -235,4 +235,3 @@ func (a *App) reportDevJob(ctx context.Context, client *es.Client, url string, o
 		}
 	}
 }
-

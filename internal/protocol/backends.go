@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-
 )
 
 // indexBackend writes the connector indices directly.

@@ -327,5 +327,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -417,11 +417,19 @@ func ensureIndex(ctx context.Context, client *es.Client, index string) error {
 	err = client.Request(ctx, "PUT", "/"+url.PathEscape(index), nil, nil)
 	if err != nil && !strings.Contains(err.Error(), "already_exists") {
 		if es.StatusOf(err) == 403 {
-			return fmt.Errorf("Connector is not authorized to access index [%s]. API key may need to be regenerated. Status code: [403].", index)
+			return notAuthorizedError{index}
 		}
 		return fmt.Errorf("cannot create index %s: %w", index, err)
 	}
 	return nil
+}
+
+// notAuthorizedError is the original's message for a 403 on the content
+// index, which Kibana users know.
+type notAuthorizedError struct{ index string }
+
+func (e notAuthorizedError) Error() string {
+	return fmt.Sprintf("Connector is not authorized to access index [%s]. API key may need to be regenerated. Status code: [403].", e.index)
 }
 
 // countDocuments refreshes and counts the connector's content index, the

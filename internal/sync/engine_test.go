@@ -416,3 +416,63 @@ func TestCancellationStopsPromptly(t *testing.T) {
 		t.Fatal("engine did not stop")
 	}
 }
+
+type aclSource struct {
+	fakeSource
+	identities map[string]string // user → timestamp
+}
+
+func (a *aclSource) AccessControl(ctx context.Context, emit func(connector.Document) error) error {
+	for user, stamp := range a.identities {
+		doc := connector.Document{ID: user, Timestamp: stamp, Fields: map[string]any{
+			"identity": map[string]any{"email": "email:" + user + "@example.com"},
+			"query":    map[string]any{"template": map[string]any{"params": map[string]any{"access_control": []any{"email:" + user + "@example.com"}}}},
+		}}
+		if err := emit(doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestAccessControlSync(t *testing.T) {
+	_, client := newES(t)
+	index := protocol.ACLIndexPrefix + "search-test"
+	src := &aclSource{identities: map[string]string{"ann": "t1", "bob": "t1", "cid": "t1"}}
+	e, err := run(t, client, Spec{JobType: protocol.JobAccessControl, Index: index, Source: src}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, client, index); n != 3 || e.Counters()["doc_creates_queued"] != 3 {
+		t.Fatalf("%d identities, counters %v", n, e.Counters())
+	}
+	doc := getDoc(t, client, index, "ann")
+	if doc["id"] != "ann" || doc["_extract_binary_content"] != nil {
+		t.Fatalf("identity document %v (no pipeline flags on ACL documents)", doc)
+	}
+	// bob changed, cid is gone, ann is the same.
+	src.identities = map[string]string{"ann": "t1", "bob": "t2"}
+	e, err = run(t, client, Spec{JobType: protocol.JobAccessControl, Index: index, Source: src}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.Counters()
+	if c["docs_unchanged"] != 1 || c["doc_updates_queued"] != 1 || c["doc_deletes_queued"] != 1 || count(t, client, index) != 2 {
+		t.Fatalf("counters %v", c)
+	}
+	if getDoc(t, client, index, "bob")["_timestamp"] != "t2" {
+		t.Fatal("bob not updated")
+	}
+}
+
+func TestContentDocumentsCarryIdentities(t *testing.T) {
+	_, client := newES(t)
+	src := &oneDoc{doc: connector.Document{ID: "secret", Fields: map[string]any{"title": "x"}, AllowAccessControl: []string{"email:ann@example.com", "group:eng"}}}
+	if _, err := run(t, client, Spec{Source: src}, nil); err != nil {
+		t.Fatal(err)
+	}
+	acl, _ := getDoc(t, client, "search-test", "secret")["_allow_access_control"].([]any)
+	if len(acl) != 2 || acl[1] != "group:eng" {
+		t.Fatalf("_allow_access_control = %v", acl)
+	}
+}

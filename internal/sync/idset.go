@@ -48,12 +48,6 @@ func (s *idSet) contains(id string) bool {
 	return ok
 }
 
-func (s *idSet) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.hashes)
-}
-
 // stampSet maps id hashes to timestamp hashes (16 bytes per document), for
 // the syncs that skip unchanged documents: incremental syncs of sources
 // without a cursor, and access-control syncs.

@@ -84,10 +84,3 @@ func (q *queue) release(size int64) {
 }
 
 func (q *queue) close() { close(q.ch) }
-
-// held reports the bytes currently held, for tests and metrics.
-func (q *queue) held() int64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.bytes
-}
