@@ -983,7 +983,9 @@ func (s *Server) connectorStatus(rq *request, id string) (*response, *esError) {
 
 // ---- configuration ----
 
-var displayTypes = []string{"textbox", "textarea", "numeric", "toggle", "dropdown"}
+// displayTypes are Elasticsearch's ConfigurationDisplayType values; "text"
+// is the one the connector service itself writes for most fields.
+var displayTypes = []string{"text", "textbox", "textarea", "numeric", "toggle", "dropdown"}
 var fieldTypes = []string{"str", "int", "list", "bool"}
 var validationTypes = []string{"less_than", "greater_than", "list_type", "included_in", "regex"}
 

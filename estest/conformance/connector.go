@@ -220,6 +220,8 @@ func testConnectorAPI(t *testing.T, c *client) {
 		cfg := map[string]any{
 			"host":  map[string]any{"label": "Host", "value": "h", "type": "str", "display": "textbox", "order": 1, "required": true},
 			"token": map[string]any{"label": "Token", "sensitive": true, "tooltip": nil},
+			// "text" is what the connector service writes for plain fields.
+			"path": map[string]any{"label": "Path", "value": "/x", "type": "str", "display": "text", "order": 2},
 		}
 		r = c.do("PUT", "/_connector/"+fresh+"/_configuration", map[string]any{"configuration": cfg})
 		c.ok(r, "configuration")
