@@ -30,6 +30,10 @@ import (
 // read, relative to the working directory, as in the original CLI.
 var cliConfigPath = filepath.Join(".cli", "config.yml")
 
+// operatorConfigHelp ends the help of the commands that read it.
+const operatorConfigHelp = `Connects with the file given by -c (a service config.yml, read as the service reads
+it), else with .cli/config.yml in the working directory (written by 'connectors login').`
+
 // operatorEnv is what the operator commands (connector, index, job) share:
 // the configuration, a client speaking as the CLI, and, on demand, the
 // connector store.

@@ -23,6 +23,7 @@ func (a *App) connectorCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "connector",
 		Short: "List and create connectors",
+		Long:  "List and create connectors.\n\n" + operatorConfigHelp,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -114,7 +115,7 @@ remaining questions take their defaults, so the command can run without a termin
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.indexName, "index-name", "", "content index of the connector (asked when absent)")
-	f.StringVar(&o.serviceType, "service-type", "", "source of the connector, e.g. dir (see `connectors source list`; asked when absent)")
+	f.StringVar(&o.serviceType, "service-type", "", "source of the connector, e.g. dir (see 'connectors source list'; asked when absent)")
 	f.StringVar(&o.name, "name", "", "connector name (asked when absent; default: the index name)")
 	f.StringVar(&o.language, "index-language", "", "language code of the content, e.g. en (asked when absent; default en)")
 	f.StringVar(&o.fromFile, "from-file", "", "JSON file with the configuration values, {\"field\": value, ...}")

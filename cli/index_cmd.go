@@ -18,6 +18,7 @@ func (a *App) indexCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "index",
 		Short: "List, clean and delete Elasticsearch indices",
+		Long:  "List, clean and delete Elasticsearch indices.\n\n" + operatorConfigHelp,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",

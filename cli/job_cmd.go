@@ -16,6 +16,7 @@ func (a *App) jobCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "job",
 		Short: "Start, list, cancel and inspect sync jobs",
+		Long:  "Start, list, cancel and inspect sync jobs.\n\n" + operatorConfigHelp,
 	}
 	var connectorID, jobType, format string
 	start := &cobra.Command{
