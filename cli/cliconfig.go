@@ -187,11 +187,18 @@ func (e *operatorEnv) indexExists(ctx context.Context, index string) (bool, erro
 	return false, fmt.Errorf("cannot check index %s: %w", index, err)
 }
 
-// newID makes a 20-character URL-safe id, the shape Elasticsearch generates.
+// newID makes a 20-character URL-safe id, the shape Elasticsearch
+// generates, but never starting with '-' or '_', so that it can be typed as
+// a command-line argument without "--".
 func newID() string {
 	b := make([]byte, 15)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		_, _ = rand.Read(b)
+		id := base64.RawURLEncoding.EncodeToString(b)
+		if id[0] != '-' && id[0] != '_' {
+			return id
+		}
+	}
 }
 
 // prompter asks questions on stderr and reads answers from the command's

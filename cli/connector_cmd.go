@@ -601,13 +601,11 @@ func createDirectly(ctx context.Context, env *operatorEnv, f connector.Factory, 
 		"status":                                protocol.StatusConfigured,
 		"sync_now":                              false,
 	}
-	var res struct {
-		ID string `json:"_id"`
-	}
-	if err := env.client.Request(ctx, http.MethodPost, "/"+protocol.ConnectorsAlias+"/_doc?refresh=true", doc, &res); err != nil {
+	id := newID()
+	if err := env.client.Request(ctx, http.MethodPut, "/"+protocol.ConnectorsAlias+"/_create/"+id+"?refresh=true", doc, nil); err != nil {
 		return "", fmt.Errorf("cannot create the connector: %w", err)
 	}
-	return res.ID, nil
+	return id, nil
 }
 
 // connectorAPIKey creates an API key limited to the connector's indices and

@@ -149,7 +149,7 @@ func TestJobCancel(t *testing.T) {
 					if tt.from != protocol.JobPending {
 						c.setJobStatus(id, tt.from)
 					}
-					runIn(t, tt.stdin, nil, append([]string{"job", "cancel", id}, tt.args...)...).expect(t, tt.code, tt.want)
+					runIn(t, tt.stdin, nil, append(append([]string{"job", "cancel"}, tt.args...), "--", id)...).expect(t, tt.code, tt.want)
 					j := c.job(id)
 					if j.Status != tt.status {
 						t.Fatalf("job is %s, want %s", j.Status, tt.status)
@@ -179,10 +179,11 @@ func TestJobView(t *testing.T) {
 				"status": "error", "error": "disk full", "indexed_document_count": 12, "indexed_document_volume": 3, "deleted_document_count": 1,
 			}}, nil)
 
-			text := runIn(t, "", nil, "job", "view", id)
+			// Generated ids can start with '-': "--" ends the flags.
+			text := runIn(t, "", nil, "job", "view", "--", id)
 			text.expect(t, 0, "Job id", id, "Job status", "error", "Documents indexed", "12", "Volume documents indexed (MiB)", "Error", "disk full")
 
-			r := runIn(t, "", nil, "job", "view", id, "-o", "json")
+			r := runIn(t, "", nil, "job", "view", "-o", "json", "--", id)
 			r.expect(t, 0)
 			order := []string{"job_id", "connector_id", "index_name", "job_status", "job_type", "documents_indexed", "volume_documents_indexed", "documents_deleted"}
 			last := -1
