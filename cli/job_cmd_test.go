@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/connectors-go/connectors/estest"
 	"github.com/connectors-go/connectors/internal/protocol"
@@ -104,6 +105,9 @@ func TestJobList(t *testing.T) {
 				t.Fatalf("says both: %s", r.stdout)
 			}
 			first := startJobCLI(t, "-i", "c1", "-t", "full")
+			// created_at is a date with millisecond precision: keep the two
+			// creations apart so the order is defined.
+			time.Sleep(3 * time.Millisecond)
 			second := startJobCLI(t, "-i", "c1", "-t", "incremental")
 			c.do("PUT", "/_connector/c2", map[string]any{"index_name": "search-other", "service_type": "dir", "name": "c2"}, nil)
 			other := startJobCLI(t, "-i", "c2", "-t", "full")
