@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -417,6 +418,16 @@ func typedConfiguration(f connector.Factory, conf map[string]any) (map[string]an
 	for _, fd := range f.Fields {
 		entry := conf[fd.Key].(map[string]any)
 		raw := entry["value"]
+		if fd.EffectiveType() == connector.TypeList {
+			if _, isText := raw.(string); !isText && raw != nil {
+				if isEmptyValue(raw) || reflect.ValueOf(raw).Kind() == reflect.Slice && reflect.ValueOf(raw).Len() == 0 {
+					entry["value"] = ""
+				} else {
+					entry["value"] = strings.Join(cfg.List(fd.Key), ",")
+				}
+			}
+			continue
+		}
 		if isEmptyValue(raw) {
 			continue
 		}
@@ -424,10 +435,6 @@ func typedConfiguration(f connector.Factory, conf map[string]any) (map[string]an
 		case connector.TypeInt, connector.TypeFloat, connector.TypeBool:
 			if v := cfg.Value(fd.Key); v != nil {
 				entry["value"] = v
-			}
-		case connector.TypeList:
-			if _, isText := raw.(string); !isText {
-				entry["value"] = strings.Join(cfg.List(fd.Key), ",")
 			}
 		case connector.TypeStr:
 			if _, isText := raw.(string); !isText {

@@ -393,3 +393,33 @@ func TestConnectorCreateAPIKeyCases(t *testing.T) {
 		}
 	})
 }
+
+func TestTypedConfiguration(t *testing.T) {
+	f := connector.Factory{
+		ServiceType: "typed",
+		Fields: []connector.Field{
+			{Key: "empty_list", Type: connector.TypeList, Value: []string{}, Optional: true},
+			{Key: "list", Type: connector.TypeList},
+			{Key: "text_list", Type: connector.TypeList},
+			{Key: "number", Type: connector.TypeInt, Display: connector.DisplayNumeric},
+			{Key: "unset_number", Type: connector.TypeInt, Display: connector.DisplayNumeric, Optional: true},
+			{Key: "flag", Type: connector.TypeBool, Display: connector.DisplayToggle},
+			{Key: "text"},
+		},
+	}
+	conf, err := f.ConfigurationWith(map[string]any{
+		"list": []any{"a", "b"}, "text_list": "x, y", "number": "5", "flag": "true", "text": float64(7),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := typedConfiguration(f, conf); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"empty_list": "", "list": "a,b", "text_list": "x, y", "number": 5, "unset_number": "", "flag": true, "text": "7"}
+	for k, v := range want {
+		if got := conf[k].(map[string]any)["value"]; got != v {
+			t.Errorf("%s = %#v, want %#v", k, got, v)
+		}
+	}
+}
