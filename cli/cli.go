@@ -140,6 +140,7 @@ Start with:  connectors run -c config.yml      (or: connectors dev, with no clus
 	pf.StringVarP(&a.configPath, "config", "c", "config.yml", "path to config.yml")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: service.log_level)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json (ECS)")
+	root.AddCommand(a.loginCommand(), a.connectorCommand(), a.indexCommand(), a.jobCommand(), a.syncCommand())
 	root.AddCommand(
 		a.runCommand(),
 		a.configCommand(),

@@ -142,8 +142,29 @@ func (s *Service) jobLog(j *protocol.Job) *slog.Logger {
 	return s.log.With(logging.ConnectorID, j.Connector.ID, logging.SyncJobID, j.ID, logging.IndexName, j.Connector.IndexName, logging.ServiceType, j.Connector.ServiceType)
 }
 
+// RunJob claims one pending or suspended job and runs it in the calling
+// goroutine, the way the execution services run the jobs they claim: for
+// one-shot syncs without the service loops. Ending ctx stops the job as a
+// service shutdown does, so it is recorded as suspended and can resume
+// later. The result is what was recorded as the job's end.
+func (s *Service) RunJob(ctx context.Context, jobID string) (protocol.JobResult, error) {
+	j, err := s.Store.GetJob(ctx, jobID)
+	if err != nil {
+		return protocol.JobResult{}, err
+	}
+	claimed, err := s.Store.Claim(ctx, j, s.Hostname)
+	if err != nil {
+		return protocol.JobResult{}, err
+	}
+	jobCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	stop := context.AfterFunc(ctx, func() { cancel(errShutdown) })
+	defer stop()
+	return s.runJob(jobCtx, claimed, &licenseCache{client: s.Client}), nil
+}
+
 // runJob executes a claimed job and always records how it ended.
-func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache) {
+func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache) protocol.JobResult {
 	log := s.jobLog(j)
 	started := s.Now()
 	log.Info("Sync job started", "job_type", string(j.JobType), "trigger_method", string(j.TriggerMethod))
@@ -171,6 +192,7 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 	} else {
 		log.Info("Sync job ended", attrs...)
 	}
+	return res
 }
 
 // execute runs the job and turns its outcome into a JobResult.

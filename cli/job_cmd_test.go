@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connectors-go/connectors/estest"
+	"github.com/connectors-go/connectors/internal/protocol"
+)
+
+// jobCluster is a cluster with connector c1 (index search-j, source dir)
+// and connector bare (no index), and the CLI configured for a mode.
+func jobCluster(t *testing.T, modeExtra string) *cluster {
+	t.Helper()
+	c := newCluster(t, estest.Options{})
+	inTempDir(t)
+	writeCLIConfigFor(t, c, modeExtra)
+	c.do("PUT", "/_connector/c1", map[string]any{"index_name": "search-j", "service_type": "dir", "name": "c1"}, nil)
+	c.do("PUT", "/_connector/bare", map[string]any{"service_type": "dir", "name": "bare"}, nil)
+	return c
+}
+
+var startedRE = regexp.MustCompile(`The job (\S+) has been started\.`)
+
+func startJobCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	r := runIn(t, "", nil, append([]string{"job", "start"}, args...)...)
+	r.expect(t, 0)
+	m := startedRE.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no job id in %q", r.stdout)
+	}
+	return m[1]
+}
+
+func (c *cluster) setJobStatus(id string, st protocol.JobStatus) {
+	c.t.Helper()
+	c.do("POST", "/"+protocol.JobsAlias+"/_update/"+id+"?refresh=true", map[string]any{"doc": map[string]any{"status": st}}, nil)
+}
+
+func TestJobStart(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := jobCluster(t, m.extra)
+			tests := []struct {
+				name string
+				args []string
+				code int
+				want string
+				kind protocol.JobType
+			}{
+				{"text", []string{"-i", "c1", "-t", "full"}, 0, "has been started.", protocol.JobFull},
+				{"json", []string{"-i", "c1", "-t", "ACCESS_CONTROL", "-o", "json"}, 0, "{\n    \"id\": \"", protocol.JobAccessControl},
+				{"long flags", []string{"--connector-id", "c1", "--job-type", "incremental", "--format", "text"}, 0, "has been started.", protocol.JobIncremental},
+				{"unknown connector", []string{"-i", "nope", "-t", "full"}, 1, "connector nope not found", ""},
+				{"connector without index", []string{"-i", "bare", "-t", "full"}, 1, "index", ""},
+				{"bad type", []string{"-i", "c1", "-t", "partial"}, 2, `unknown job type "partial"`, ""},
+				{"bad format", []string{"-i", "c1", "-t", "full", "-o", "yaml"}, 2, `unknown format "yaml"`, ""},
+				{"type required", []string{"-i", "c1"}, 2, `required flag(s) "job-type" not set`, ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					r := runIn(t, "", nil, append([]string{"job", "start"}, tt.args...)...)
+					r.expect(t, tt.code, tt.want)
+					if tt.code != 0 {
+						if strings.Contains(r.stdout, "started") {
+							t.Fatalf("claims success on failure: %s", r.stdout)
+						}
+						return
+					}
+					var id string
+					if m := startedRE.FindStringSubmatch(r.stdout); m != nil {
+						id = m[1]
+					} else {
+						var out map[string]string
+						if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+							t.Fatalf("not JSON: %q", r.stdout)
+						}
+						id = out["id"]
+					}
+					j := c.job(id)
+					wantIndex := "search-j"
+					if tt.kind == protocol.JobAccessControl {
+						wantIndex = ".search-acl-filter-search-j"
+					}
+					if j.Status != protocol.JobPending || j.JobType != tt.kind || j.TriggerMethod != protocol.TriggerOnDemand || j.Connector.ID != "c1" || j.Connector.IndexName != wantIndex {
+						t.Fatalf("job %+v", j)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestJobList(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := jobCluster(t, m.extra)
+			r := runIn(t, "", nil, "job", "list", "c1")
+			r.expect(t, 0, "No jobs found")
+			if strings.Contains(r.stdout, "Showing") {
+				t.Fatalf("says both: %s", r.stdout)
+			}
+			first := startJobCLI(t, "-i", "c1", "-t", "full")
+			// created_at is a date with millisecond precision: keep the two
+			// creations apart so the order is defined.
+			time.Sleep(3 * time.Millisecond)
+			second := startJobCLI(t, "-i", "c1", "-t", "incremental")
+			c.do("PUT", "/_connector/c2", map[string]any{"index_name": "search-other", "service_type": "dir", "name": "c2"}, nil)
+			other := startJobCLI(t, "-i", "c2", "-t", "full")
+			c.setJobStatus(first, protocol.JobCompleted)
+			c.refresh()
+			r = runIn(t, "", nil, "job", "list", "c1")
+			r.expect(t, 0, "Showing 2 jobs", "Job id", "Volume documents indexed (MiB)", "completed", "pending", "incremental")
+			if a, b := strings.Index(r.stdout, first), strings.Index(r.stdout, second); a < 0 || b < a {
+				t.Fatalf("not oldest first:\n%s", r.stdout)
+			}
+			if strings.Contains(r.stdout, other) {
+				t.Fatalf("lists another connector's job:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestJobCancel(t *testing.T) {
+	tests := []struct {
+		name   string
+		from   protocol.JobStatus
+		args   []string
+		stdin  string
+		code   int
+		want   string
+		status protocol.JobStatus // afterwards
+	}{
+		{"pending is canceled at once", protocol.JobPending, []string{"--yes"}, "", 0, "has been canceled.", protocol.JobCanceled},
+		{"suspended is canceled at once", protocol.JobSuspended, []string{"-y"}, "", 0, "has been canceled.", protocol.JobCanceled},
+		{"running is asked to stop", protocol.JobInProgress, nil, "y\n", 0, "is being canceled", protocol.JobCanceling},
+		{"already canceling", protocol.JobCanceling, []string{"--yes"}, "", 0, "already being canceled", protocol.JobCanceling},
+		{"finished job", protocol.JobCompleted, []string{"--yes"}, "", 1, "is already completed: there is nothing to cancel", protocol.JobCompleted},
+		{"failed job", protocol.JobError, []string{"--yes"}, "", 1, "is already error", protocol.JobError},
+		{"declined", protocol.JobPending, nil, "n\n", 1, "Aborted!", protocol.JobPending},
+		{"no answer", protocol.JobInProgress, nil, "", 1, "pass --yes", protocol.JobInProgress},
+	}
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					c := jobCluster(t, m.extra)
+					id := startJobCLI(t, "-i", "c1", "-t", "full")
+					if tt.from != protocol.JobPending {
+						c.setJobStatus(id, tt.from)
+					}
+					runIn(t, tt.stdin, nil, append(append([]string{"job", "cancel"}, tt.args...), "--", id)...).expect(t, tt.code, tt.want)
+					j := c.job(id)
+					if j.Status != tt.status {
+						t.Fatalf("job is %s, want %s", j.Status, tt.status)
+					}
+					if tt.status == protocol.JobCanceled && (j.CanceledAt == nil || j.CompletedAt == nil || j.CancelationRequestedAt == nil) {
+						t.Fatalf("canceled job lacks timestamps: %+v", j)
+					}
+					if tt.status == protocol.JobCanceling && tt.from != protocol.JobCanceling && j.CancelationRequestedAt == nil {
+						t.Fatal("no cancelation_requested_at")
+					}
+				})
+			}
+			t.Run("missing job", func(t *testing.T) {
+				jobCluster(t, m.extra)
+				runIn(t, "", nil, "job", "cancel", "nope", "--yes").expect(t, 1, "sync job nope not found")
+			})
+		})
+	}
+}
+
+func TestJobView(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := jobCluster(t, m.extra)
+			id := startJobCLI(t, "-i", "c1", "-t", "full")
+			c.do("POST", "/"+protocol.JobsAlias+"/_update/"+id, map[string]any{"doc": map[string]any{
+				"status": "error", "error": "disk full", "indexed_document_count": 12, "indexed_document_volume": 3, "deleted_document_count": 1,
+			}}, nil)
+
+			// Generated ids can start with '-': "--" ends the flags.
+			text := runIn(t, "", nil, "job", "view", "--", id)
+			text.expect(t, 0, "Job id", id, "Job status", "error", "Documents indexed", "12", "Volume documents indexed (MiB)", "Error", "disk full")
+
+			r := runIn(t, "", nil, "job", "view", "-o", "json", "--", id)
+			r.expect(t, 0)
+			order := []string{"job_id", "connector_id", "index_name", "job_status", "job_type", "documents_indexed", "volume_documents_indexed", "documents_deleted"}
+			last := -1
+			for _, k := range order {
+				i := strings.Index(r.stdout, `    "`+k+`": `)
+				if i < last {
+					t.Fatalf("key %s missing or out of order:\n%s", k, r.stdout)
+				}
+				last = i
+			}
+			var v map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]any{"job_id": id, "connector_id": "c1", "index_name": "search-j", "job_status": "error", "job_type": "full",
+				"documents_indexed": float64(12), "volume_documents_indexed": float64(3), "documents_deleted": float64(1), "error": "disk full"}
+			for k, w := range want {
+				if v[k] != w {
+					t.Errorf("%s = %#v, want %#v", k, v[k], w)
+				}
+			}
+
+			runIn(t, "", nil, "job", "view", "nope").expect(t, 1, "sync job nope not found")
+			runIn(t, "", nil, "job", "view", "nope", "-o", "json").expect(t, 1, "sync job nope not found")
+		})
+	}
+}
