@@ -174,7 +174,12 @@ func TestCustomConnector(t *testing.T) {
 					svc.fatalf("document %s: _timestamp %v, want %s", id, doc["_timestamp"], wantTS)
 				}
 			}
+			// The job is written first, the connector's summary right after.
 			c := es.doc(".elastic-connectors", connectorID)
+			for deadline := time.Now().Add(10 * time.Second); c["last_sync_status"] != "completed" && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+				c = es.doc(".elastic-connectors", connectorID)
+			}
 			if c["last_sync_status"] != "completed" || c["status"] != "connected" {
 				svc.fatalf("connector after the sync: status %v, last_sync_status %v, error %v", c["status"], c["last_sync_status"], c["error"])
 			}

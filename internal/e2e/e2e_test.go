@@ -392,7 +392,14 @@ func TestKilledWorkerIsReapedAndSlowOneIsNot(t *testing.T) {
 		if deref(j.Error) != "The job has not seen any update for some time." {
 			t.Fatalf("reaped with %q", deref(j.Error))
 		}
-		conn, err := c.store.GetConnector(context.Background(), "doomed")
+		// The job is written first, the connector's summary right after.
+		var conn *protocol.Connector
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if conn, err = c.store.GetConnector(context.Background(), "doomed"); err == nil && conn.SyncStatus(protocol.JobFull) == protocol.JobError {
+				break
+			}
+		}
 		if err != nil || conn.LastSyncStatus == nil || *conn.LastSyncStatus != protocol.JobError {
 			t.Fatalf("connector after reaping: %+v %v", conn, err)
 		}

@@ -117,6 +117,20 @@ func (e *env) connector(id string) *protocol.Connector {
 	return c
 }
 
+// connectorAfter waits for the connector's summary of a finished job: the
+// job document is written first, the connector right after.
+func (e *env) connectorAfter(id string, t protocol.JobType, want protocol.JobStatus) *protocol.Connector {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c := e.connector(id)
+		if c.SyncStatus(t) == want || time.Now().After(deadline) {
+			return c
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (e *env) startJob(connectorID string, t protocol.JobType) string {
 	e.t.Helper()
 	var res struct {
@@ -226,7 +240,7 @@ func TestOnDemandSyncEndToEnd(t *testing.T) {
 			if job.WorkerHostname == nil || *job.WorkerHostname != "host-a" || job.StartedAt == nil || job.CompletedAt == nil {
 				t.Fatalf("job bookkeeping: %+v", job)
 			}
-			c = e.connector("c1")
+			c = e.connectorAfter("c1", protocol.JobFull, protocol.JobCompleted)
 			if c.Status != protocol.StatusConnected || c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobCompleted || c.LastIndexedDocumentCount == nil || *c.LastIndexedDocumentCount != 12 || c.LastSynced == nil {
 				t.Fatalf("connector after sync: %+v", c)
 			}
@@ -279,7 +293,7 @@ func TestJobErrorsAreUnderstandable(t *testing.T) {
 			if j.Status != protocol.JobError || !strings.Contains(deref(j.Error), tt.want) {
 				t.Fatalf("job %s error %q, want error containing %q", j.Status, deref(j.Error), tt.want)
 			}
-			c := e.connector("c1")
+			c := e.connectorAfter("c1", protocol.JobFull, protocol.JobError)
 			if c.Status != protocol.StatusError || c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobError {
 				t.Fatalf("connector status %s", c.Status)
 			}
@@ -368,7 +382,7 @@ func TestCancelStopsTheJob(t *testing.T) {
 			if time.Since(start) > 5*time.Second {
 				t.Fatalf("cancel took %s", time.Since(start))
 			}
-			if c := e.connector("c1"); c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobCanceled || c.Status != protocol.StatusConnected {
+			if c := e.connectorAfter("c1", protocol.JobFull, protocol.JobCanceled); c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobCanceled || c.Status != protocol.StatusConnected {
 				t.Fatalf("connector after cancel: %s %v", c.Status, c.LastSyncStatus)
 			}
 		})
@@ -441,7 +455,7 @@ func TestSlowSourceIsNotReapedButDeadWorkerIs(t *testing.T) {
 	if deref(j.Error) != idleJobMessage {
 		t.Fatalf("reaped job error %q", deref(j.Error))
 	}
-	if c := e.connector("c1"); c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobError {
+	if c := e.connectorAfter("c1", protocol.JobFull, protocol.JobError); c.LastSyncStatus == nil || *c.LastSyncStatus != protocol.JobError {
 		t.Fatalf("connector lock not released: %v", c.LastSyncStatus)
 	}
 }
