@@ -6,7 +6,7 @@
 #
 # Environment:
 #   ES_PORT           HTTP port (default 9201); the transport port is ES_PORT+100
-#   ES_VERSION        Elasticsearch version to build against (default: the pom's, 9.5.3)
+#   ES_VERSION        Elasticsearch version to build against (default: the pom's, 9.5.3; 8.19.21 works too)
 #   ES_JAVA_HOME      JDK 21+ to build and run with (default: the newest one found)
 #   ES_JAVA_OPTS      JVM options (default: -Xms512m -Xmx512m)
 #   ES_KEEP_DATA=1    keep tmp/es-<port>/data from an earlier run (default: start empty)
@@ -64,6 +64,7 @@ if [ -n "$want" ] && [ "$want" != "$built" ]; then
 fi
 if [ $stale = yes ]; then
 	vflag=${want:+-Des.version=$want}
+	case $want in 8.*) vflag="$vflag -Des.compat=es8" ;; esac
 	echo "es-up: building tools/es-runner with $jdk ${want:+(Elasticsearch $want)}" >&2
 	# Offline first: after one online build everything is in ~/.m2. "clean" drops jars of another version.
 	if ! mvn -B -q -o -f "$runner/pom.xml" $vflag clean package >"$root/tmp/es-runner-build.log" 2>&1; then

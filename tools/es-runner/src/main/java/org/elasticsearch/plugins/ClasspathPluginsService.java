@@ -16,6 +16,8 @@ import org.elasticsearch.Build;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.env.Environment;
 
+import esrunner.Descriptors;
+
 /**
  * A plugins service whose plugins are classes already on the application class path.
  *
@@ -35,21 +37,7 @@ public class ClasspathPluginsService extends PluginsService {
         String javaVersion = Integer.toString(Runtime.version().feature());
         for (Class<? extends Plugin> c : classes) {
             Plugin instance = loadPlugin(c, settings, env.configDir());
-            PluginDescriptor descriptor = new PluginDescriptor(
-                c.getName(),
-                "loaded from the class path by es-runner",
-                esVersion,
-                esVersion,
-                javaVersion,
-                c.getName(),
-                null,
-                List.of(),
-                false,
-                false,
-                false,
-                false,
-                PluginDescriptor.DeploymentTarget.ALL
-            );
+            PluginDescriptor descriptor = Descriptors.forClass(c, esVersion, javaVersion);
             out.add(new LoadedPlugin(descriptor, instance, c.getClassLoader()));
         }
         loaded = List.copyOf(out);
