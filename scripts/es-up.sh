@@ -53,19 +53,19 @@ jdk=$(find_jdk) || {
 export JAVA_HOME=$jdk
 
 # Build when the jar is missing, older than a source file, or built for another version.
-want=${ES_VERSION:-}
+want=${ES_VERSION:-$(sed -n 's:.*<es.version>\(.*\)</es.version>.*:\1:p' "$runner/pom.xml" | head -n 1)}
 built=$(cat "$runner/target/es-version.txt" 2>/dev/null || true)
 stale=no
 if [ ! -f "$runner/target/es-runner.jar" ] || [ -n "$(find "$runner/pom.xml" "$runner/src" -newer "$runner/target/es-runner.jar" -type f 2>/dev/null | head -n 1)" ]; then
 	stale=yes
 fi
-if [ -n "$want" ] && [ "$want" != "$built" ]; then
+if [ "$want" != "$built" ]; then
 	stale=yes
 fi
 if [ $stale = yes ]; then
-	vflag=${want:+-Des.version=$want}
+	vflag=-Des.version=$want
 	case $want in 8.*) vflag="$vflag -Des.compat=es8" ;; esac
-	echo "es-up: building tools/es-runner with $jdk ${want:+(Elasticsearch $want)}" >&2
+	echo "es-up: building tools/es-runner (Elasticsearch $want) with $jdk" >&2
 	# Offline first: after one online build everything is in ~/.m2. "clean" drops jars of another version.
 	if ! mvn -B -q -o -f "$runner/pom.xml" $vflag clean package >"$root/tmp/es-runner-build.log" 2>&1; then
 		mvn -B -q -f "$runner/pom.xml" $vflag clean package >"$root/tmp/es-runner-build.log" 2>&1 || {
@@ -74,8 +74,7 @@ if [ $stale = yes ]; then
 			exit 1
 		}
 	fi
-	# The version actually built, whatever chose it (ES_VERSION or the pom default).
-	ls "$runner/target/lib" | sed -n 's/^elasticsearch-\([0-9][0-9.]*[0-9]\)\.jar$/\1/p' >"$runner/target/es-version.txt"
+	echo "$want" >"$runner/target/es-version.txt"
 fi
 
 mkdir -p "$home"
