@@ -43,7 +43,9 @@ req GET /missing/_doc/1
 req GET /missing/_search
 req PUT /t1/_doc/2 '{"n":"not a number"}'
 req PUT /t1/_doc/3 '{"n":'
-req POST /_bulk $'{"index":{"_index":"t1","_id":"10"}}\n{"n":10,"tag":"b"}\n{"index":{"_index":"t1","_id":"11"}}\n{"n":"bad"}\n{"create":{"_index":"t1","_id":"1"}}\n{"n":1}\n{"update":{"_index":"t1","_id":"nope"}}\n{"doc":{"n":1}}\n{"delete":{"_index":"t1","_id":"nope2"}}\n{"index":{"_index":"t1","_id":"12","if_seq_no":99,"if_primary_term":1}}\n{"n":12}' application/x-ndjson
+req PUT /t5 '{"mappings":{"properties":{"x":{"type":"nope"}}}}'
+req PUT /Upper
+req POST /_bulk $'{"index":{"_index":"t1","_id":"10"}}\n{"n":10,"tag":"b"}\n{"index":{"_index":"t1","_id":"11"}}\n{"n":"bad"}\n{"create":{"_index":"t1","_id":"1"}}\n{"n":1}\n{"update":{"_index":"t1","_id":"nope"}}\n{"doc":{"n":1}}\n{"delete":{"_index":"t1","_id":"nope2"}}\n{"index":{"_index":"t1","_id":"12","if_seq_no":99,"if_primary_term":1}}\n{"n":12}\n' application/x-ndjson
 req POST /t1/_refresh
 req GET /t1/_count
 req POST /t1/_search '{"size":2,"sort":[{"n":"asc"}],"query":{"match_all":{}},"seq_no_primary_term":true}'
@@ -73,8 +75,9 @@ req PUT /_security/api_key '{"name":"x"}'
 req GET /_ingest/pipeline/search-default-ingestion
 req PUT /_ingest/pipeline/search-default-ingestion '{"description":"empty","processors":[]}'
 req PUT /_ingest/pipeline/p2 '{"processors":[{"set":{"field":"x","value":1}}]}'
-req POST '/_bulk?pipeline=nope' $'{"index":{"_index":"t1","_id":"20"}}\n{"n":20}' application/x-ndjson
-req POST '/_bulk?pipeline=search-default-ingestion' $'{"index":{"_index":"t1","_id":"21"}}\n{"n":21}' application/x-ndjson
+req POST '/_bulk?pipeline=nope' $'{"index":{"_index":"t1","_id":"20"}}\n{"n":20}\n' application/x-ndjson
+req POST '/_bulk?pipeline=search-default-ingestion' $'{"index":{"_index":"t1","_id":"21"}}\n{"n":21}\n' application/x-ndjson
+req POST /_bulk $'{"index":{"_index":"t1","_id":"22"}}\n{"n":22}' application/x-ndjson
 req HEAD /t1
 req HEAD /missing
 req GET '/missing?ignore_unavailable=true'
