@@ -27,7 +27,15 @@ java_major() { # prints the feature version of the java binary $1, or 0
 }
 
 find_jdk() {
-	for candidate in ${ES_JAVA_HOME:-} ${JAVA_HOME:-} $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -r); do
+	if [ -n "${ES_JAVA_HOME:-}" ]; then
+		if [ "$(java_major "$ES_JAVA_HOME/bin/java")" -ge 21 ]; then
+			echo "$ES_JAVA_HOME"
+			return 0
+		fi
+		echo "es-up: ES_JAVA_HOME=$ES_JAVA_HOME is not a JDK 21 or newer" >&2
+		return 1
+	fi
+	for candidate in ${JAVA_HOME:-} $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -r); do
 		candidate=${candidate%/}
 		if [ -x "$candidate/bin/javac" ] && [ "$(java_major "$candidate/bin/java")" -ge 21 ]; then
 			echo "$candidate"
