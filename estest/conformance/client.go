@@ -31,7 +31,11 @@ type Config struct {
 	Major int
 	// SkipConnectorAPI skips the _connector cases (servers without the ent-search plugin).
 	SkipConnectorAPI bool
-	Client           *http.Client
+	// Skip names groups (e.g. "Ingest") or group/subtest paths (e.g.
+	// "Documents/update") that the server cannot run: a node built without
+	// some modules, say. Skipped parts are reported as skipped.
+	Skip   []string
+	Client *http.Client
 }
 
 type client struct {

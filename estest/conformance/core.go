@@ -36,6 +36,11 @@ func Run(t *testing.T, cfg Config) {
 			if g.name == "Connector" && cfg.SkipConnectorAPI {
 				t.Skip("connector API disabled by Config.SkipConnectorAPI")
 			}
+			for _, s := range cfg.Skip {
+				if s == g.name {
+					t.Skip("skipped by Config.Skip")
+				}
+			}
 			c := newClient(t, cfg)
 			g.fn(t, c)
 		})

@@ -160,6 +160,7 @@ func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 func (e *Engine) Run(ctx context.Context) error {
 	b := e.opts.Bulk
 	q := newQueue(b.QueueMaxSize, config.MiB(b.QueueMaxMemSize), config.Seconds(b.QueueRefreshTimeout))
+	defer e.seen.close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return e.sink.Run(gctx, q.ch) })
 	g.Go(func() error {
@@ -353,6 +354,12 @@ func (e *Engine) emitIndex(ctx context.Context, q *queue, dl *downloads, p *prep
 }
 
 func (e *Engine) produceFull(ctx context.Context, q *queue) error {
+	// Nothing can be stale in an index that starts empty (a first sync):
+	// the deletion pass is then skipped.
+	before, err := countDocs(ctx, e.opts.Client, e.spec.Index)
+	if err != nil {
+		return err
+	}
 	var stamps *stampSet
 	if e.spec.SkipUnchanged {
 		stamps = newStampSet(e.seen.seed)
@@ -365,7 +372,7 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 		stamps.seal()
 	}
 	dl := newDownloads(e.spec.Downloads)
-	err := e.spec.Source.Docs(ctx, e.spec.Request, func(doc connector.Document) error {
+	err = e.spec.Source.Docs(ctx, e.spec.Request, func(doc connector.Document) error {
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
@@ -381,7 +388,11 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 		if err != nil || drop {
 			return err
 		}
-		e.seen.add(p.id)
+		if before > 0 {
+			if err := e.seen.add(p.id); err != nil {
+				return err
+			}
+		}
 		if stamps != nil {
 			if _, same := stamps.lookup(p.id, p.doc.Timestamp); same {
 				e.unchanged.Add(1)
@@ -393,7 +404,7 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	if werr := dl.wait(); err == nil {
 		err = werr
 	}
-	if err != nil {
+	if err != nil || before == 0 {
 		return err
 	}
 	return e.deleteUnseen(ctx, q)
@@ -402,10 +413,13 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 // deleteUnseen queues a delete for every indexed document the source did
 // not produce this time (filtered documents included, as in the original).
 func (e *Engine) deleteUnseen(ctx context.Context, q *queue) error {
-	e.seen.seal()
+	if err := e.seen.seal(); err != nil {
+		return err
+	}
 	return scanIndex(ctx, e.opts.Client, e.spec.Index, func(id, _ string) error {
-		if e.seen.contains(id) {
-			return nil
+		seen, err := e.seen.contains(id)
+		if err != nil || seen {
+			return err
 		}
 		e.deletes.Add(1)
 		return q.put(ctx, &Op{Kind: OpDelete, ID: id})
@@ -474,7 +488,9 @@ func (e *Engine) produceAccessControl(ctx context.Context, q *queue) error {
 		if err != nil {
 			return err
 		}
-		e.seen.add(p.id)
+		if err := e.seen.add(p.id); err != nil {
+			return err
+		}
 		exists, same := stamps.lookup(p.id, p.doc.Timestamp)
 		switch {
 		case same:

@@ -80,3 +80,21 @@ func scanIndex(ctx context.Context, client *es.Client, index string, each func(i
 		}
 	}
 }
+
+// countDocs refreshes an index and counts its documents; a missing index
+// has none.
+func countDocs(ctx context.Context, client *es.Client, index string) (int64, error) {
+	path := "/" + url.PathEscape(index)
+	_ = client.Request(ctx, "POST", path+"/_refresh?ignore_unavailable=true", nil, nil)
+	var res struct {
+		Count int64 `json:"count"`
+	}
+	err := client.Request(ctx, "GET", path+"/_count", nil, &res)
+	if es.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cannot count the documents of index %s: %w", index, err)
+	}
+	return res.Count, nil
+}
