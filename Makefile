@@ -10,7 +10,7 @@ GO      ?= go
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
-.PHONY: help build run test test-short lint fmt vet staticcheck bench tidy clean
+.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,6 +24,22 @@ run: build ## run the service with ./config.yml, or the embedded default when th
 
 test: ## run every test, integration tests included
 	$(GO) test $(TESTFLAGS) ./...
+
+# Groups of the conformance suite the Maven-built node cannot run: it lacks the
+# ent-search, security, reindex and ingest-common modules (docs/real-elasticsearch.md).
+REAL_ES_SKIP ?= Connector,Security,DeleteByQuery,Ingest,BuiltinTemplates
+
+es-up: ## start a real Elasticsearch node built from Maven Central jars (prints ES_URL)
+	scripts/es-up.sh
+
+es-down: ## stop it
+	scripts/es-down.sh
+
+test-real-es: ## the conformance suite and the service against a real Elasticsearch (starts and stops one)
+	@url=$$(scripts/es-up.sh | sed -n 's/^ES_URL=//p'); \
+	status=0; \
+	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
+	scripts/es-down.sh; exit $$status
 
 test-short: ## unit tests only
 	$(GO) test -short $(TESTFLAGS) ./...

@@ -48,7 +48,7 @@ func parseMapping(o *Object, path string, root bool) (*fieldMapping, *esError) {
 	if t, ok := o.Get("type"); ok {
 		s, _ := t.(string)
 		if !knownTypes[s] {
-			return nil, mapperParsing(fmt.Sprintf("No handler for type [%s] declared on field [%s]", s, path))
+			return nil, mapperParsing(unknownTypeMessage(s, path))
 		}
 		m.typ = s
 	}
@@ -806,4 +806,10 @@ func isIntegerType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// unknownTypeMessage is Elasticsearch 9's wording (seen on a 9.5 node) for
+// a mapping type no plugin provides.
+func unknownTypeMessage(typ, field string) string {
+	return fmt.Sprintf("The mapper type [%s] declared on field [%s] does not exist. It might have been created within a future version or requires a plugin to be installed. Check the documentation.", typ, field)
 }

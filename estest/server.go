@@ -333,6 +333,12 @@ func (s *Server) serve(rq *request, f *Fault) (*response, *esError) {
 	return s.route(rq, f)
 }
 
+// mediaTypeReason is the reason of a media-type refusal. Real nodes list
+// the two headers in either order from one start to the next; we keep one.
+func (s *Server) mediaTypeReason() string {
+	return "Invalid media-type value on headers [Content-Type, Accept]"
+}
+
 // negotiate checks Content-Type and Accept the way Elasticsearch's REST layer does.
 func (s *Server) negotiate(rq *request) *esError {
 	ct := rq.r.Header.Get("Content-Type")
@@ -352,7 +358,7 @@ func (s *Server) negotiate(rq *request) *esError {
 		if err != nil || n < minV || n > maxV {
 			c := newErr(400, "status_exception", fmt.Sprintf("%s version must be either version %d or %d, but found %s. %s=%s",
 				header, maxV, minV, ver, header, value))
-			e := newErr(400, "media_type_header_exception", "Invalid media-type value on headers [Accept, Content-Type]").withCause(c)
+			e := newErr(400, "media_type_header_exception", s.mediaTypeReason()).withCause(c)
 			e.rootCause = []*esError{e}
 			return e
 		}
@@ -366,11 +372,25 @@ func (s *Server) negotiate(rq *request) *esError {
 	if e := check(ctVer, "Content-Type", ct); e != nil {
 		return e
 	}
-	if acVer != "" && ctVer != "" && acVer != ctVer && rq.r.ContentLength != 0 {
-		c := newErr(400, "status_exception", fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=%s, Content-Type=%s", accept, ct))
-		e := newErr(400, "media_type_header_exception", "Invalid media-type value on headers [Accept, Content-Type]").withCause(c)
-		e.rootCause = []*esError{e}
-		return e
+	// With a body, a compatible version on one header needs the same one on
+	// the other (Elasticsearch treats a missing or */* Accept as null).
+	if hasBody := rq.r.ContentLength != 0 && ct != ""; hasBody && (acVer != "" || ctVer != "") {
+		shown := accept
+		if !acOK || acVer == "" && (accept == "" || accept == "*/*") {
+			shown = "null"
+		}
+		var msg string
+		switch {
+		case acVer == "" || ctVer == "":
+			msg = fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version. Accept=%s, Content-Type=%s", shown, ct)
+		case acVer != ctVer:
+			msg = fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=%s, Content-Type=%s", accept, ct)
+		}
+		if msg != "" {
+			e := newErr(400, "media_type_header_exception", s.mediaTypeReason()).withCause(newErr(400, "status_exception", msg))
+			e.rootCause = []*esError{e}
+			return e
+		}
 	}
 	if acVer != "" {
 		rq.compat = acVer

@@ -45,6 +45,13 @@ find_jdk() {
 	return 1
 }
 
+# ES_CHECK_JDK=1: only say whether a usable JDK is here (for CI).
+if [ "${ES_CHECK_JDK:-}" = 1 ]; then
+	jdk=$(find_jdk) || exit 1
+	echo "es-up: would use $jdk"
+	exit 0
+fi
+
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	if curl -fsS -o /dev/null "$url/"; then
 		echo "ES_URL=$url"
