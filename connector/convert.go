@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/connectors-go/connectors/internal/pyfmt"
 )
 
 // errNotConvertible is wrapped by convert; Config turns it into an error naming the field.
@@ -244,106 +246,9 @@ func asNumber(v any) (float64, bool) {
 }
 
 // pyStr renders a value the way Python's str() does, because the original's validation messages
-// embed values that way ('True', 'None', "['a', 'b']").
-func pyStr(v any) string {
-	switch t := normalize(v).(type) {
-	case string:
-		return t
-	default:
-		return pyRepr(t)
-	}
-}
+// embed values that way ('True', 'None', "['a', 'b']"). Values are normalised first, so numbers
+// decoded from JSON print as the integers they were written as.
+func pyStr(v any) string { return pyfmt.Str(normalize(v)) }
 
 // pyRepr renders a value the way Python's repr() does.
-func pyRepr(v any) string {
-	switch t := normalize(v).(type) {
-	case nil:
-		return "None"
-	case bool:
-		if t {
-			return "True"
-		}
-		return "False"
-	case int:
-		return strconv.Itoa(t)
-	case float64:
-		return pyFloat(t)
-	case string:
-		return pyQuote(t)
-	case []any:
-		parts := make([]string, len(t))
-		for i, it := range t {
-			parts[i] = pyRepr(it)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyQuote(k) + ": " + pyRepr(t[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	default:
-		return fmt.Sprint(t)
-	}
-}
-
-// pyQuote quotes a string like Python's repr: single quotes unless the string contains a single
-// quote and no double quote.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-// pyFloat renders a float like Python's repr: the shortest round-tripping digits, always with a
-// fractional part or an exponent, exponent form below 1e-4 and from 1e16 on.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-4 || abs >= 1e16) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes at least two exponent digits, like Python.
-		return s
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
+func pyRepr(v any) string { return pyfmt.Repr(normalize(v)) }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/pyfmt"
 )
 
 // HashID is the original's hash_id: the MD5 hex digest of the UTF-8 bytes. The service uses it
@@ -221,7 +223,7 @@ func appendFloat(b *bytes.Buffer, f float64) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Errorf("float value %v cannot be written as JSON", f)
 	}
-	b.WriteString(pyFloat(f))
+	b.WriteString(pyfmt.Float(f))
 	return nil
 }
 

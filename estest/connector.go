@@ -707,18 +707,24 @@ func (s *Server) connectorLastSync(rq *request, id string) (*response, *esError)
 }
 
 func (s *Server) connectorAPIKeyID(rq *request, id string) (*response, *esError) {
-	body, e := s.connBody(rq, "connector_update_api_key_id_request", map[string]string{"api_key_id": "s0", "api_key_secret_id": "s0"})
+	return s.eitherOrBoth(rq, id, "connector_update_api_key_id_request", "api_key_id", "api_key_secret_id")
+}
+
+// eitherOrBoth is a blind update of two optional string fields of which at
+// least one must be given (_api_key_id, _name); nulls are not written.
+func (s *Server) eitherOrBoth(rq *request, id, parser, a, b string) (*response, *esError) {
+	body, e := s.connBody(rq, parser, map[string]string{a: "s0", b: "s0"})
 	if e != nil {
 		return nil, e
 	}
 	partial := &Object{}
-	for _, k := range []string{"api_key_id", "api_key_secret_id"} {
+	for _, k := range []string{a, b} {
 		if v, _ := body.Get(k); v != nil {
 			partial.Set(k, v)
 		}
 	}
 	if partial.Len() == 0 {
-		return nil, errValidation("[api_key_id] and [api_key_secret_id] cannot both be [null]. Please provide a value for at least one of them.")
+		return nil, errValidation(fmt.Sprintf("[%s] and [%s] cannot both be [null]. Please provide a value for at least one of them.", a, b))
 	}
 	return s.blindUpdate(id, partial)
 }
@@ -815,20 +821,7 @@ func (s *Server) connectorIndexName(rq *request, id string) (*response, *esError
 }
 
 func (s *Server) connectorName(rq *request, id string) (*response, *esError) {
-	body, e := s.connBody(rq, "connector_update_name_request", map[string]string{"name": "s0", "description": "s0"})
-	if e != nil {
-		return nil, e
-	}
-	partial := &Object{}
-	for _, k := range []string{"name", "description"} {
-		if v, _ := body.Get(k); v != nil {
-			partial.Set(k, v)
-		}
-	}
-	if partial.Len() == 0 {
-		return nil, errValidation("[name] and [description] cannot both be [null]. Please provide a value for at least one of them.")
-	}
-	return s.blindUpdate(id, partial)
+	return s.eitherOrBoth(rq, id, "connector_update_name_request", "name", "description")
 }
 
 func (s *Server) connectorNative(rq *request, id string) (*response, *esError) {

@@ -135,7 +135,7 @@ func New(opts Options) (*Client, error) {
 		sleep:     opts.Sleep,
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = Sleep
 	}
 	c.API = esapi.New(c)
 	return c, nil
@@ -336,7 +336,12 @@ func drain(res *http.Response) {
 	res.Body.Close()
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever comes first; it returns
+// ctx's error in the second case. Retry loops across the service use it.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -62,7 +62,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		p.Log = slog.Default()
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepCtx
+		p.Sleep = es.Sleep
 	}
 	p.Log.Info("Running preflight checks")
 	info, err := waitForES(ctx, p)
@@ -230,15 +230,4 @@ func ensureIndex(ctx context.Context, c *es.Client, index string) error {
 func isSystemIndexRefusal(err error) bool {
 	s := es.StatusOf(err)
 	return s == http.StatusBadRequest || s == http.StatusForbidden
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

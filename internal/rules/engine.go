@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
+
+	"github.com/connectors-go/connectors/internal/pyfmt"
 )
 
 // Engine decides which documents a sync ingests. It is built once per sync from the job's active
@@ -104,13 +106,13 @@ func (e *Engine) Len() int { return len(e.rules) }
 func (r *compiledRule) matches(v any) (bool, error) {
 	switch r.condition {
 	case StartsWith:
-		return strings.HasPrefix(pyStr(v), r.Value), nil
+		return strings.HasPrefix(pyfmt.Str(v), r.Value), nil
 	case EndsWith:
-		return strings.HasSuffix(pyStr(v), r.Value), nil
+		return strings.HasSuffix(pyfmt.Str(v), r.Value), nil
 	case Contains:
-		return strings.Contains(pyStr(v), r.Value), nil
+		return strings.Contains(pyfmt.Str(v), r.Value), nil
 	case Regex:
-		m, err := r.re.MatchString(pyStr(v))
+		m, err := r.re.MatchString(pyfmt.Str(v))
 		if err != nil {
 			return false, fmt.Errorf("sync rule %q (field %q): regex %q: %w", r.ID, r.Field, r.Value, err)
 		}
@@ -173,7 +175,7 @@ func (r *compiledRule) compare(v any, equality bool) (int, bool) {
 
 func (r *compiledRule) orderError(v any) error {
 	return fmt.Errorf("sync rule %q (field %q): cannot compare the document's value %s (%s) with %q using %q",
-		r.ID, r.Field, truncate(pyRepr(v), 80), typeName(v), r.Value, string(r.condition))
+		r.ID, r.Field, truncate(pyfmt.Repr(v), 80), typeName(v), r.Value, string(r.condition))
 }
 
 func typeName(v any) string {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/pyfmt"
 )
 
 func rule(id string, order int, policy, field, cond, value string) Rule {
@@ -312,8 +314,8 @@ func TestPyStr(t *testing.T) {
 		{[]any{}, "[]"},
 	}
 	for _, tc := range tests {
-		if got := pyStr(tc.v); got != tc.want {
-			t.Errorf("pyStr(%#v) = %q, want %q", tc.v, got, tc.want)
+		if got := pyfmt.Str(tc.v); got != tc.want {
+			t.Errorf("pyfmt.Str(%#v) = %q, want %q", tc.v, got, tc.want)
 		}
 	}
 }

@@ -161,7 +161,7 @@ func NewSink(opts SinkOptions) *Sink {
 		opts.Log = slog.Default()
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = es.Sleep
 	}
 	if opts.MaxConcurrency < 1 {
 		opts.MaxConcurrency = 1
@@ -608,18 +608,4 @@ func (m *errorMonitor) check() error {
 		return nil
 	}
 	return &TooManyErrorsError{Why: why, Last: append([]ItemError(nil), m.recent...)}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
