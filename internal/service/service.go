@@ -177,7 +177,7 @@ func (s *Service) Run(ctx context.Context, actions []string) error {
 		}
 	}
 	err := g.Wait()
-	s.stopJobs(context.Cause(gctx))
+	s.stopJobs()
 	s.jobs.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -237,13 +237,13 @@ func (b *errorBudget) spend() bool {
 // errShutdown is the cause given to running jobs when the service stops.
 var errShutdown = errors.New("the service is shutting down")
 
-func (s *Service) stopJobs(cause error) {
+// stopJobs asks every running job to stop; they end suspended.
+func (s *Service) stopJobs() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.running {
 		r.cancel(errShutdown)
 	}
-	_ = cause
 }
 
 // contentClient returns the client that writes a connector's documents:
