@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/internal/extract"
 )
 
 // ServiceType is the connector service type of this source.
@@ -208,7 +209,7 @@ func document(path string, info fs.FileInfo) connector.Document {
 		},
 	}
 	name := filepath.Base(path)
-	if extractable(connector.FileExtension(name)) {
+	if extract.Supported(name) {
 		doc.Content = &connector.Content{
 			Name: name,
 			Size: st.size,
@@ -241,20 +242,6 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 }
 
 func (r *ctxReader) Close() error { return r.f.Close() }
-
-// extractable is a local stand-in for the content-extraction package's list of supported file
-// types: the original's list (Apache Tika types). Replace it with that package's predicate once
-// it exists, so the two cannot drift.
-func extractable(ext string) bool {
-	switch ext {
-	case ".txt", ".py", ".rst", ".html", ".markdown", ".json", ".xml", ".csv", ".md", ".ppt",
-		".rtf", ".docx", ".odt", ".xls", ".xlsx", ".rb", ".paper", ".sh", ".pptx", ".pdf",
-		".doc", ".aspx", ".xlsb", ".xlsm", ".tsv", ".svg", ".msg", ".potx", ".vsd", ".vsdx",
-		".vsdm":
-		return true
-	}
-	return false
-}
 
 // timespec is a stat time with nanoseconds.
 type timespec struct{ sec, nsec int64 }
