@@ -1,17 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 type result struct {
@@ -19,27 +19,9 @@ type result struct {
 	stdout, stderr string
 }
 
-// syncBuffer is written by the logger goroutines and read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func runApp(t *testing.T, prepare func(*App), args ...string) result {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb testproc.Buffer
 	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Exit: func(code int) { t.Errorf("unexpected forced exit %d", code) }}
 	if prepare != nil {
 		prepare(a)

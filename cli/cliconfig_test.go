@@ -14,13 +14,15 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/protocol"
+
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 // runIn runs the command line with the given standard input, from the
 // current working directory (tests chdir into a temporary one).
 func runIn(t *testing.T, stdin string, prepare func(*App), args ...string) result {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb testproc.Buffer
 	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Exit: func(code int) { t.Errorf("unexpected forced exit %d", code) }}
 	if prepare != nil {
 		prepare(a)

@@ -15,12 +15,11 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/connectors-go/connectors/estest"
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 // exampleDir is the example module, relative to this package's folder (the test's working
@@ -440,48 +439,25 @@ func num(v any) int {
 
 // service is the running binary.
 type service struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
-	err    error // valid once exited is closed
+	*testproc.Proc
+	t *testing.T
 }
 
 func startService(t *testing.T, bin, dir, cfgPath string) *service {
 	t.Helper()
-	s := &service{t: t, out: &syncBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "run", "-c", cfgPath)
-	s.cmd.Dir = dir // no stray .env from the repository
-	s.cmd.Stdout = s.out
-	s.cmd.Stderr = s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-	})
-	return s
+	cmd := exec.Command(bin, "run", "-c", cfgPath)
+	cmd.Dir = dir // no stray .env from the repository
+	return &service{Proc: testproc.Start(t, cmd), t: t}
 }
 
 // fatalf fails the test with the service's output, which usually says why.
 func (s *service) fatalf(format string, args ...any) {
 	s.t.Helper()
 	state := "still running"
-	select {
-	case <-s.exited:
-		state = fmt.Sprintf("exited: %v", s.err)
-	default:
+	if s.Exited() {
+		state = fmt.Sprintf("exited: %v", s.Err)
 	}
-	s.t.Fatalf("%s\n--- custom-connector run (%s) ---\n%s", fmt.Sprintf(format, args...), state, s.out.String())
+	s.t.Fatalf("%s\n--- custom-connector run (%s) ---\n%s", fmt.Sprintf(format, args...), state, s.Out.String())
 }
 
 // waitFor polls cond until it holds, the service exits, or syncTimeout passes.
@@ -490,7 +466,7 @@ func (s *service) waitFor(what string, cond func() bool) {
 	deadline := time.Now().Add(syncTimeout)
 	for !cond() {
 		select {
-		case <-s.exited:
+		case <-s.Done:
 			s.fatalf("the service exited while waiting for %s", what)
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -518,33 +494,10 @@ func (s *service) waitJob(es *esClient, id string) map[string]any {
 // stop sends SIGTERM and expects a clean exit.
 func (s *service) stop() {
 	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.fatalf("SIGTERM: %v", err)
-	}
-	select {
-	case <-s.exited:
-	case <-time.After(stopTimeout):
+	if !s.Terminate(stopTimeout) {
 		s.fatalf("the service did not exit within %s of SIGTERM", stopTimeout)
 	}
-	if s.err != nil {
-		s.fatalf("after SIGTERM the service exited with %v, want status 0", s.err)
+	if s.Err != nil {
+		s.fatalf("after SIGTERM the service exited with %v, want status 0", s.Err)
 	}
-}
-
-// syncBuffer collects the service's output from its two pipes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

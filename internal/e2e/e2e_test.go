@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 var binary string
@@ -135,7 +133,7 @@ func (c *cluster) waitJob(id string, timeout time.Duration, procs []*proc, want 
 		}
 		if time.Now().After(deadline) {
 			for _, p := range procs {
-				c.t.Logf("--- output of %s:\n%s", p.name, p.out.String())
+				c.t.Logf("--- output of %s:\n%s", p.name, p.Out.String())
 			}
 			c.t.Fatalf("job %s is %s after %s, want %v (error %v)", id, j.Status, timeout, want, deref(j.Error))
 		}
@@ -172,64 +170,24 @@ func (c *cluster) config(connectors map[string]string, extra string) string {
 }
 
 type proc struct {
+	*testproc.Proc
 	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t *testing.T, name, cfg string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"run", "-c", cfg, "--log-level", "debug"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.Env = append(os.Environ(), "ENV_FILE=/dev/null")
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	cmd := exec.Command(binary, append([]string{"run", "-c", cfg, "--log-level", "debug"}, args...)...)
+	cmd.Env = append(os.Environ(), "ENV_FILE=/dev/null")
+	return &proc{Proc: testproc.Start(t, cmd), name: name}
 }
 
 // stop sends SIGTERM and returns the exit code.
 func (p *proc) stop(t *testing.T) int {
 	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not stop after SIGTERM:\n%s", p.name, p.out.String())
+	if !p.Terminate(30 * time.Second) {
+		t.Fatalf("%s did not stop after SIGTERM:\n%s", p.name, p.Out.String())
 	}
-	return p.cmd.ProcessState.ExitCode()
+	return p.Cmd.ProcessState.ExitCode()
 }
 
 func deref(s *string) string {
@@ -264,7 +222,7 @@ func TestOnDemandSyncAndDeletion(t *testing.T) {
 
 		j := c.waitJob(c.startJob("files"), 60*time.Second, procs, protocol.JobCompleted, protocol.JobError)
 		if j.Status != protocol.JobCompleted || j.IndexedDocumentCount != 7 || j.TotalDocumentCount == nil || *j.TotalDocumentCount != 7 {
-			t.Fatalf("first job %s indexed %d total %v (%s)\n%s", j.Status, j.IndexedDocumentCount, j.TotalDocumentCount, deref(j.Error), p.out.String())
+			t.Fatalf("first job %s indexed %d total %v (%s)\n%s", j.Status, j.IndexedDocumentCount, j.TotalDocumentCount, deref(j.Error), p.Out.String())
 		}
 		if n := c.count("search-files"); n != 7 {
 			t.Fatalf("index holds %d documents", n)
@@ -297,7 +255,7 @@ func TestOnDemandSyncAndDeletion(t *testing.T) {
 			t.Fatalf("index holds %d documents after the deletion", n)
 		}
 		if code := p.stop(t); code != 0 {
-			t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.out.String())
+			t.Fatalf("exit code %d after SIGTERM:\n%s", code, p.Out.String())
 		}
 	})
 }
@@ -326,7 +284,7 @@ func TestScheduleAcrossThreeProcesses(t *testing.T) {
 		}
 		if len(jobs) != 1 {
 			for _, p := range procs {
-				t.Logf("--- %s:\n%s", p.name, p.out.String())
+				t.Logf("--- %s:\n%s", p.name, p.Out.String())
 			}
 			t.Fatalf("%d jobs for one due time", len(jobs))
 		}
@@ -351,10 +309,10 @@ func TestSigtermSuspendsAndAnotherProcessResumes(t *testing.T) {
 		c.waitJob(id, 30*time.Second, []*proc{a}, protocol.JobInProgress)
 		time.Sleep(500 * time.Millisecond)
 		if code := a.stop(t); code != 0 {
-			t.Fatalf("exit %d:\n%s", code, a.out.String())
+			t.Fatalf("exit %d:\n%s", code, a.Out.String())
 		}
 		if j := c.job(id); j.Status != protocol.JobSuspended {
-			t.Fatalf("after SIGTERM the job is %s:\n%s", j.Status, a.out.String())
+			t.Fatalf("after SIGTERM the job is %s:\n%s", j.Status, a.Out.String())
 		}
 		b := start(t, "b", cfg)
 		j := c.waitJob(id, 60*time.Second, []*proc{b}, protocol.JobCompleted, protocol.JobError)
@@ -385,8 +343,8 @@ func TestKilledWorkerIsReapedAndSlowOneIsNot(t *testing.T) {
 		victim := start(t, "victim", cfg2)
 		id := c.startJob("doomed")
 		c.waitJob(id, 30*time.Second, []*proc{victim}, protocol.JobInProgress)
-		_ = victim.cmd.Process.Kill()
-		<-victim.done
+		_ = victim.Cmd.Process.Kill()
+		<-victim.Done
 		reaper := start(t, "reaper", cfg2, "--action", "cleanup")
 		j = c.waitJob(id, 30*time.Second, []*proc{reaper}, protocol.JobError)
 		if deref(j.Error) != "The job has not seen any update for some time." {

@@ -83,13 +83,11 @@ func TestServiceAgainstRealElasticsearch(t *testing.T) {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for client.Request(ctx, "HEAD", "/"+protocol.ConnectorsAlias, nil, nil) != nil {
-		select {
-		case <-p.done:
-			t.Fatalf("the service exited:\n%s", p.out.String())
-		default:
+		if p.Exited() {
+			t.Fatalf("the service exited:\n%s", p.Out.String())
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("preflight did not create the connector indices:\n%s", p.out.String())
+			t.Fatalf("preflight did not create the connector indices:\n%s", p.Out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -121,7 +119,7 @@ func TestServiceAgainstRealElasticsearch(t *testing.T) {
 				return j
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("job %s still %s:\n%s", id, j.Status, p.out.String())
+				t.Fatalf("job %s still %s:\n%s", id, j.Status, p.Out.String())
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -136,7 +134,7 @@ func TestServiceAgainstRealElasticsearch(t *testing.T) {
 	}
 	j := runJob()
 	if j.Status != protocol.JobCompleted || j.IndexedDocumentCount != 5 || count() != 5 {
-		t.Fatalf("first job %s indexed %d (%s):\n%s", j.Status, j.IndexedDocumentCount, deref(j.Error), p.out.String())
+		t.Fatalf("first job %s indexed %d (%s):\n%s", j.Status, j.IndexedDocumentCount, deref(j.Error), p.Out.String())
 	}
 	var hits struct {
 		Hits struct {
@@ -157,7 +155,7 @@ func TestServiceAgainstRealElasticsearch(t *testing.T) {
 		t.Fatalf("second job %s deleted %d (%s)", j.Status, j.DeletedDocumentCount, deref(j.Error))
 	}
 	if code := p.stop(t); code != 0 {
-		t.Fatalf("exit %d:\n%s", code, p.out.String())
+		t.Fatalf("exit %d:\n%s", code, p.Out.String())
 	}
 	do("DELETE", "/"+index, nil, nil)
 }
