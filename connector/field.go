@@ -278,43 +278,25 @@ func FieldFromProperties(key string, props map[string]any) (Field, error) {
 			}
 			f.Sensitive = b
 		case "depends_on":
-			items, ok := asList(v)
-			if !ok {
-				return f, bad(prop, v)
-			}
-			for _, it := range items {
-				m, ok := it.(map[string]any)
-				if !ok {
-					return f, bad(prop, v)
-				}
+			if !eachObject(v, func(m map[string]any) {
 				name, _ := m["field"].(string)
 				f.DependsOn = append(f.DependsOn, Dependency{Field: name, Value: cloneValue(m["value"])})
+			}) {
+				return f, bad(prop, v)
 			}
 		case "options":
-			items, ok := asList(v)
-			if !ok {
-				return f, bad(prop, v)
-			}
-			for _, it := range items {
-				m, ok := it.(map[string]any)
-				if !ok {
-					return f, bad(prop, v)
-				}
+			if !eachObject(v, func(m map[string]any) {
 				label, _ := m["label"].(string)
 				f.Options = append(f.Options, Option{Label: label, Value: cloneValue(m["value"])})
-			}
-		case "validations":
-			items, ok := asList(v)
-			if !ok {
+			}) {
 				return f, bad(prop, v)
 			}
-			for _, it := range items {
-				m, ok := it.(map[string]any)
-				if !ok {
-					return f, bad(prop, v)
-				}
+		case "validations":
+			if !eachObject(v, func(m map[string]any) {
 				typ, _ := m["type"].(string)
 				f.Validations = append(f.Validations, Validation{Type: typ, Constraint: cloneValue(m["constraint"])})
+			}) {
+				return f, bad(prop, v)
 			}
 		case "ui_restrictions":
 			items, ok := asList(v)
@@ -339,6 +321,25 @@ func FieldFromProperties(key string, props map[string]any) (Field, error) {
 }
 
 // asList accepts nil (treated as empty) and any slice.
+// eachObject calls f for every element of a list of objects; it reports
+// false, having called f for none, when v is not such a list.
+func eachObject(v any, f func(map[string]any)) bool {
+	items, ok := asList(v)
+	if !ok {
+		return false
+	}
+	objs := make([]map[string]any, len(items))
+	for i, it := range items {
+		if objs[i], ok = it.(map[string]any); !ok {
+			return false
+		}
+	}
+	for _, m := range objs {
+		f(m)
+	}
+	return true
+}
+
 func asList(v any) ([]any, bool) {
 	if v == nil {
 		return nil, true
