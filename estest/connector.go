@@ -204,6 +204,14 @@ func (s *Server) partialUpdate(ix *index, id string, cur *Object, partial *Objec
 
 func result(r string) *response { return ok(newObj("result", r)) }
 
+// updateResult answers an update endpoint with the result of a write.
+func updateResult(r string, e *esError) (*response, *esError) {
+	if e != nil {
+		return nil, e
+	}
+	return result(r), nil
+}
+
 func connectorNotFound(id string) *esError {
 	return errResourceNotFound("connector [%s] not found", id)
 }
@@ -649,11 +657,7 @@ func (s *Server) connectorCheckIn(rq *request, id string) (*response, *esError) 
 	if e != nil {
 		return nil, e
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("last_seen", s.nowInstant()))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("last_seen", s.nowInstant())))
 }
 
 func (s *Server) connectorLastSync(rq *request, id string) (*response, *esError) {
@@ -699,11 +703,7 @@ func (s *Server) connectorLastSync(rq *request, id string) (*response, *esError)
 	if e != nil {
 		return nil, e
 	}
-	r, e := s.partialUpdate(ix, id, o, partial)
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, partial))
 }
 
 func (s *Server) connectorAPIKeyID(rq *request, id string) (*response, *esError) {
@@ -734,11 +734,7 @@ func (s *Server) blindUpdate(id string, partial *Object) (*response, *esError) {
 	if e != nil {
 		return nil, e
 	}
-	r, e := s.partialUpdate(ix, id, o, partial)
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, partial))
 }
 
 func (s *Server) connectorError(rq *request, id string) (*response, *esError) {
@@ -813,11 +809,7 @@ func (s *Server) connectorIndexName(rq *request, id string) (*response, *esError
 	if o.Get2Bool("is_native") && v != nil && !strings.HasPrefix(name, contentPrefix) {
 		return nil, errStatus(400, "Index attached to an Elastic-managed connector must start with the prefix: [content-]. The index name in the payload [%s] doesn't comply with this requirement.", name)
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("index_name", v))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("index_name", v)))
 }
 
 func (s *Server) connectorName(rq *request, id string) (*response, *esError) {
@@ -844,11 +836,7 @@ func (s *Server) connectorNative(rq *request, id string) (*response, *esError) {
 	if st == "connected" {
 		st = "configured"
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("is_native", v, "status", st))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("is_native", v, "status", st)))
 }
 
 func (s *Server) connectorPipeline(rq *request, id string) (*response, *esError) {
@@ -938,11 +926,7 @@ func (s *Server) connectorServiceType(rq *request, id string) (*response, *esErr
 	if o.str("status") == "created" {
 		status = "created"
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("service_type", st, "status", status))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("service_type", st, "status", status)))
 }
 
 func (s *Server) connectorStatus(rq *request, id string) (*response, *esError) {
@@ -967,11 +951,7 @@ func (s *Server) connectorStatus(rq *request, id string) (*response, *esError) {
 	if !allowed(connectorTransitions, cur, next) {
 		return nil, errStatus(400, "Invalid transition attempt from [%s] to [%s]. Such a status transition is not supported by the Connector Protocol.", cur, next)
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("status", next))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("status", next)))
 }
 
 // ---- configuration ----
@@ -1146,11 +1126,7 @@ func (s *Server) connectorConfiguration(rq *request, id string) (*response, *esE
 	for i, k := range vals.Keys {
 		partial.Set(k, newObj("value", vals.Vals[i]))
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("configuration", partial, "status", "configured"))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("configuration", partial, "status", "configured")))
 }
 
 // ---- filtering ----
@@ -1402,11 +1378,7 @@ func (s *Server) connectorFiltering(rq *request, id string) (*response, *esError
 	newDraft := newObj("advanced_snippet", snippet, "rules", rules, "validation", newObj("errors", []any{}, "state", "edited"))
 	elem := newObj("active", first.At("active"), "domain", nonEmpty(first.str("domain"), "DEFAULT"), "draft", newDraft)
 	nf := append([]any{elem}, filtering[1:]...)
-	r, e := s.partialUpdate(ix, id, o, newObj("filtering", nf))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("filtering", nf)))
 }
 
 func (s *Server) filteringValidation(rq *request, id string) (*response, *esError) {
@@ -1438,11 +1410,7 @@ func (s *Server) filteringValidation(rq *request, id string) (*response, *esErro
 		first.Set("draft", draft)
 	}
 	draft.Set("validation", val)
-	r, e := s.partialUpdate(ix, id, o, newObj("filtering", nf))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("filtering", nf)))
 }
 
 func (s *Server) activateFiltering(rq *request, id string) (*response, *esError) {
@@ -1462,11 +1430,7 @@ func (s *Server) activateFiltering(rq *request, id string) (*response, *esError)
 		return nil, errStatus(400, "Filtering draft needs to be validated by the connector service before activation. Current filtering draft validation state [%s] is not equal to [valid].", state)
 	}
 	first.Set("active", clone(draft))
-	r, e := s.partialUpdate(ix, id, o, newObj("filtering", nf))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("filtering", nf)))
 }
 
 // ---- sync jobs ----
@@ -1706,11 +1670,7 @@ func (s *Server) cancelSyncJob(id string) (*response, *esError) {
 		}
 		partial = newObj("cancelation_requested_at", now, "status", "canceling")
 	}
-	r, e := s.partialUpdate(ix, id, o, partial)
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, partial))
 }
 
 func (s *Server) checkInSyncJob(id string) (*response, *esError) {
@@ -1718,11 +1678,7 @@ func (s *Server) checkInSyncJob(id string) (*response, *esError) {
 	if e != nil {
 		return nil, e
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("last_seen", s.nowInstant()))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("last_seen", s.nowInstant())))
 }
 
 func (s *Server) claimSyncJob(rq *request, id string) (*response, *esError) {
@@ -1743,11 +1699,7 @@ func (s *Server) claimSyncJob(rq *request, id string) (*response, *esError) {
 	if sc := body.obj("sync_cursor"); sc != nil {
 		partial.Set("connector", newObj("sync_cursor", sc))
 	}
-	r, e := s.partialUpdate(ix, id, o, partial)
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, partial))
 }
 
 func (s *Server) errorSyncJob(rq *request, id string) (*response, *esError) {
@@ -1767,11 +1719,7 @@ func (s *Server) errorSyncJob(rq *request, id string) (*response, *esError) {
 	if !allowed(syncTransitions, cur, "error") {
 		return nil, errStatus(400, "Invalid transition attempt from [%s] to [error]. Such a ConnectorSyncStatus transition is not supported by the Connector Protocol.", cur)
 	}
-	r, e := s.partialUpdate(ix, id, o, newObj("error", msg, "status", "error"))
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, newObj("error", msg, "status", "error")))
 }
 
 func (s *Server) statsSyncJob(rq *request, id string) (*response, *esError) {
@@ -1818,11 +1766,7 @@ func (s *Server) statsSyncJob(rq *request, id string) (*response, *esError) {
 	if e != nil {
 		return nil, e
 	}
-	r, e := s.partialUpdate(ix, id, o, partial)
-	if e != nil {
-		return nil, e
-	}
-	return result(r), nil
+	return updateResult(s.partialUpdate(ix, id, o, partial))
 }
 
 // ---- secrets ----
