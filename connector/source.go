@@ -41,7 +41,69 @@ type DocsRequest struct {
 	// AdvancedRules is the decoded `advanced_snippet.value` of the job's active filtering, nil
 	// when there is none. Basic rules are applied by the service, never by the source.
 	AdvancedRules any
+
+	// Checkpoint is the last checkpoint this source saved with [DocsRequest.SaveCheckpoint] in an
+	// earlier run of the same job, when the service resumes a job whose worker died or was
+	// stopped; nil for a job that starts from the beginning. A source that saves checkpoints
+	// must, given one, skip what it had already emitted before saving it. A source that never
+	// saves checkpoints always gets nil.
+	Checkpoint map[string]any
+
+	// OnIncomplete receives the parts of the listing the source could not read; the service
+	// sets it. Sources call [DocsRequest.ReportIncomplete] instead of calling it directly.
+	OnIncomplete func(scope string, cause error)
+
+	// OnCheckpoint receives the checkpoints the source saves; the service sets it. Sources call
+	// [DocsRequest.SaveCheckpoint] instead of calling it directly.
+	OnCheckpoint func(checkpoint map[string]any)
 }
+
+// ReportIncomplete tells the service that part of the listing could not be read: a folder that
+// cannot be opened, a page that still fails after retries, a table that vanished mid-sync. scope
+// names that part (a path, a table, a project key) so that the job can say what was missed;
+// cause says why.
+//
+// The source then goes on with the rest of the listing (or returns, if nothing else can be
+// read). Because the items in that scope were not seen, the service deletes nothing in this job
+// that could have been among them: a missing item is not a deleted one. A later complete sync
+// catches up. Silently skipping an unreadable part instead would make the service delete its
+// documents from the index.
+//
+// Safe to call from several goroutines. Without an OnIncomplete hook (a request built by hand)
+// the report is ignored.
+func (r DocsRequest) ReportIncomplete(scope string, cause error) {
+	if r.OnIncomplete != nil {
+		r.OnIncomplete(scope, cause)
+	}
+}
+
+// SaveCheckpoint records where a resumed job may start again. It promises that every document
+// this job must emit before that point has already been passed to emit and emit has returned;
+// the service persists the checkpoint once all those documents are acknowledged by
+// Elasticsearch, and passes the last persisted one back as [DocsRequest.Checkpoint] if the job
+// is resumed after its worker died or stopped.
+//
+// The value must be JSON-encodable and small (a path, a table name and a key, a page token).
+// Call it now and then (every few hundred documents, or at a boundary such as the end of a
+// table), not for every document. Optional: a source that never calls it is resumed from the
+// start. Without an OnCheckpoint hook the checkpoint is ignored.
+func (r DocsRequest) SaveCheckpoint(checkpoint map[string]any) {
+	if r.OnCheckpoint != nil {
+		r.OnCheckpoint(checkpoint)
+	}
+}
+
+// IncompleteListingError is how the service words a job's incomplete listing: what could not be
+// read, and that nothing was deleted because of it.
+type IncompleteListingError struct {
+	Scope string
+	Cause error
+}
+
+func (e *IncompleteListingError) Error() string {
+	return fmt.Sprintf("could not read %s: %v", e.Scope, e.Cause)
+}
+func (e *IncompleteListingError) Unwrap() error { return e.Cause }
 
 // HasAdvancedRules reports whether the job carries a non-empty advanced rules snippet, the
 // original's has_advanced_rules().
