@@ -1,0 +1,64 @@
+// Command profiled is the connectors binary with profiling: the same commands, plus a CPU profile
+// and a heap profile written when it exits. It is for measuring the service (make ftest runs it
+// with -service), never for shipping.
+//
+//	go build -o bin/connectors-profiled ./tools/profiled
+//	PROFILE_DIR=tmp/prof bin/ftest -name dir -service bin/connectors-profiled
+//	go tool pprof -top bin/connectors-profiled tmp/prof/cpu.pprof
+//
+// PROFILE_DIR names the folder for cpu.pprof and heap.pprof (the in-use heap at exit, after a GC)
+// and allocs.pprof (every allocation since start); MEMPROFILE_RATE sets runtime.MemProfileRate.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+
+	"github.com/connectors-go/connectors/cli"
+	_ "github.com/connectors-go/connectors/sources/all"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	dir := os.Getenv("PROFILE_DIR")
+	if dir == "" {
+		return cli.Main(os.Args)
+	}
+	if r, err := strconv.Atoi(os.Getenv("MEMPROFILE_RATE")); err == nil {
+		runtime.MemProfileRate = r
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "profiled:", err)
+		return 1
+	}
+	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profiled:", err)
+		return 1
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "profiled:", err)
+		return 1
+	}
+	code := cli.Main(os.Args)
+	pprof.StopCPUProfile()
+	f.Close()
+	for _, p := range []string{"heap", "allocs"} {
+		if p == "heap" {
+			runtime.GC()
+		}
+		out, err := os.Create(filepath.Join(dir, p+".pprof"))
+		if err == nil {
+			_ = pprof.Lookup(p).WriteTo(out, 0)
+			out.Close()
+		}
+	}
+	return code
+}
