@@ -443,18 +443,44 @@ func (r *runner) sync(ctx context.Context, exp Expect) SyncResult {
 		fail("creating a full sync job for connector %s: %v", r.connID, err)
 		return res
 	}
+	// VmHWM gives the peak; sampling says what it is made of (heap and stacks, or the binary's
+	// pages), which is what to look at when the peak is too high.
+	sampleDone, sampled := make(chan struct{}), make(chan struct{})
+	var maxAnon, maxFile int64
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-sampleDone:
+				return
+			case <-t.C:
+				if a, err := procStatusKB(pid, "RssAnon"); err == nil && a > maxAnon {
+					maxAnon = a
+				}
+				if f, err := procStatusKB(pid, "RssFile"); err == nil && f > maxFile {
+					maxFile = f
+				}
+			}
+		}
+	}()
 	timeout := 3 * r.limits.MaxDuration
 	if timeout == 0 {
 		timeout = 2 * time.Hour
 	}
 	timeout += time.Minute // the service's poll and start-up
 	job, err := r.waitJob(ctx, jobID, timeout)
+	close(sampleDone)
+	<-sampled
 	if cpu1, cerr := procCPU(pid); cerr == nil {
 		res.CPUSeconds = cpu1 - cpu0
 	}
 	if rss, rerr := procPeakRSS(pid); rerr == nil {
 		res.PeakRSS = rss
 	}
+	r.logf("job %s: peak RSS %.1f MiB; sampled every 50 ms, at most %.1f MiB anonymous (heap, stacks) and %.1f MiB file-backed (the binary)",
+		jobID, mib(res.PeakRSS), mib(maxAnon), mib(maxFile))
 	if err != nil {
 		fail("%v", err)
 		return res

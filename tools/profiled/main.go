@@ -7,7 +7,8 @@
 //	go tool pprof -top bin/connectors-profiled tmp/prof/cpu.pprof
 //
 // PROFILE_DIR names the folder for cpu.pprof and heap.pprof (the in-use heap at exit, after a GC)
-// and allocs.pprof (every allocation since start); MEMPROFILE_RATE sets runtime.MemProfileRate.
+// and allocs.pprof (every allocation since start); MEMPROFILE_RATE sets runtime.MemProfileRate;
+// PROFILE_HEAP_EVERY=500ms adds numbered snapshots of the in-use heap while it runs.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"time"
 
 	"github.com/connectors-go/connectors/cli"
 	_ "github.com/connectors-go/connectors/sources/all"
@@ -46,6 +48,21 @@ func run() int {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "profiled:", err)
 		return 1
+	}
+	if every, err := time.ParseDuration(os.Getenv("PROFILE_HEAP_EVERY")); err == nil && every > 0 {
+		// Snapshots of the in-use heap while the service works (heap-1.pprof, heap-2.pprof, …):
+		// the heap at exit says little about the heap during a sync.
+		go func() {
+			for n := 1; ; n++ {
+				time.Sleep(every)
+				out, err := os.Create(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", n)))
+				if err != nil {
+					return
+				}
+				_ = pprof.Lookup("heap").WriteTo(out, 0)
+				out.Close()
+			}
+		}()
 	}
 	code := cli.Main(os.Args)
 	pprof.StopCPUProfile()
