@@ -31,7 +31,10 @@ type cluster struct {
 	User, Pass  string
 	Description string // printed: which Elasticsearch, and why
 	Kind        string // "real", "estest" or "given", for the summary line
-	stop        func()
+	// PID is the server's process when the harness started it (estest, the real node's JVM), so
+	// that its CPU time can be reported beside the service's; 0 otherwise.
+	PID  int
+	stop func()
 }
 
 func (c *cluster) Stop() {
@@ -103,7 +106,11 @@ func startRealNode(ctx context.Context, opts Options) (*cluster, error) {
 		down()
 		return nil, errors.New("scripts/es-up.sh printed no ES_URL")
 	}
-	return &cluster{URL: url, Kind: "real", Description: "a real Elasticsearch node (tools/es-runner) at " + url, stop: down}, nil
+	pid := 0
+	if b, err := os.ReadFile(filepath.Join(root, "tmp", fmt.Sprintf("es-%d.pid", port))); err == nil {
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return &cluster{URL: url, Kind: "real", PID: pid, Description: "a real Elasticsearch node (tools/es-runner) at " + url, stop: down}, nil
 }
 
 // startEstest runs estest as its own process, so that its CPU and memory are not the service's.
@@ -146,7 +153,7 @@ func startEstest(ctx context.Context, opts Options, why string) (*cluster, error
 	}
 	select {
 	case u := <-urlc:
-		return &cluster{URL: u, Kind: "estest", Description: fmt.Sprintf("estest in its own process (pid %d) at %s, %s", cmd.Process.Pid, u, why), stop: stop}, nil
+		return &cluster{URL: u, Kind: "estest", PID: cmd.Process.Pid, Description: fmt.Sprintf("estest in its own process (pid %d) at %s, %s", cmd.Process.Pid, u, why), stop: stop}, nil
 	case <-done:
 		return nil, errors.New("estest exited before it listened")
 	case <-time.After(30 * time.Second):

@@ -59,14 +59,17 @@ func DefaultLimits(s Size) Limits {
 
 // SyncResult is one sync's measurements and verdict.
 type SyncResult struct {
-	Docs       int      `json:"docs"`
-	Created    int64    `json:"created"`
-	Updated    int64    `json:"updated"`
-	Deleted    int64    `json:"deleted"`
-	Seconds    float64  `json:"seconds"`     // the job's started_at to completed_at
-	CPUSeconds float64  `json:"cpu_seconds"` // the service process's user+system CPU during the sync
-	PeakRSS    int64    `json:"peak_rss_bytes"`
-	Problems   []string `json:"problems,omitempty"`
+	Docs       int     `json:"docs"`
+	Created    int64   `json:"created"`
+	Updated    int64   `json:"updated"`
+	Deleted    int64   `json:"deleted"`
+	Seconds    float64 `json:"seconds"`     // the job's started_at to completed_at
+	CPUSeconds float64 `json:"cpu_seconds"` // the service process's user+system CPU during the sync
+	// ESCPUSeconds is the Elasticsearch process's CPU during the sync when the harness started it
+	// (it shares the machine's cores with the service); -1 when unknown.
+	ESCPUSeconds float64  `json:"es_cpu_seconds"`
+	PeakRSS      int64    `json:"peak_rss_bytes"`
+	Problems     []string `json:"problems,omitempty"`
 }
 
 // DocsPerSecond is the sync's throughput.
@@ -101,6 +104,9 @@ func (r *Result) Summary() string {
 	f := r.First
 	fmt.Fprintf(&b, "FTEST source=%s size=%s es=%s docs=%d seconds=%.2f docs/s=%.0f cpu_s=%.2f cpu_us/doc=%.0f peak_rss_mib=%.1f",
 		r.Source, r.Size, r.ES, f.Docs, f.Seconds, f.DocsPerSecond(), f.CPUSeconds, perDocMicros(f.CPUSeconds, f.Docs), mib(f.PeakRSS))
+	if f.ESCPUSeconds >= 0 {
+		fmt.Fprintf(&b, " es_cpu_s=%.2f", f.ESCPUSeconds)
+	}
 	if s := r.Second; s != nil {
 		fmt.Fprintf(&b, " second_sync=(docs=%d +%d ~%d -%d seconds=%.2f cpu_s=%.2f peak_rss_mib=%.1f)",
 			s.Docs, s.Created, s.Updated, s.Deleted, s.Seconds, s.CPUSeconds, mib(s.PeakRSS))
@@ -205,6 +211,7 @@ type runner struct {
 	index  string
 	connID string
 	limits Limits
+	esPID  int
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -214,6 +221,7 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) run(ctx context.Context, cl *cluster) (err error) {
 	name := r.fx.ServiceType()
 	r.res.ES = cl.Kind
+	r.esPID = cl.PID
 	r.connID = "ftest-" + name
 	r.index = "search-" + name
 
@@ -423,7 +431,7 @@ func (r *runner) createConnector(ctx context.Context, values map[string]any) err
 
 // sync runs one full sync and checks it against exp.
 func (r *runner) sync(ctx context.Context, exp Expect) SyncResult {
-	res := SyncResult{Docs: exp.Count}
+	res := SyncResult{Docs: exp.Count, ESCPUSeconds: -1}
 	fail := func(format string, args ...any) { res.Problems = append(res.Problems, fmt.Sprintf(format, args...)) }
 	pid := r.svc.pid()
 	conn, err := r.store.GetConnector(ctx, r.connID)
@@ -437,6 +445,10 @@ func (r *runner) sync(ctx context.Context, exp Expect) SyncResult {
 	cpu0, err := procCPU(pid)
 	if err != nil {
 		fail("reading the service's CPU time: %v", err)
+	}
+	esCPU0, esErr := -1.0, error(nil)
+	if r.esPID > 0 {
+		esCPU0, esErr = procCPU(r.esPID)
 	}
 	jobID, err := r.store.CreateJob(ctx, conn, protocol.JobFull, protocol.TriggerOnDemand)
 	if err != nil {
@@ -475,6 +487,11 @@ func (r *runner) sync(ctx context.Context, exp Expect) SyncResult {
 	<-sampled
 	if cpu1, cerr := procCPU(pid); cerr == nil {
 		res.CPUSeconds = cpu1 - cpu0
+	}
+	if r.esPID > 0 && esErr == nil {
+		if c, err := procCPU(r.esPID); err == nil {
+			res.ESCPUSeconds = c - esCPU0
+		}
 	}
 	if rss, rerr := procPeakRSS(pid); rerr == nil {
 		res.PeakRSS = rss
