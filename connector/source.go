@@ -159,7 +159,9 @@ func ReservedKeys() []string { return append([]string(nil), reservedKeys...) }
 // the pipeline control fields: a shallow copy of Fields plus id, _timestamp (when set) and
 // _allow_access_control (when non-nil).
 func (d Document) Body() map[string]any {
-	out := make(map[string]any, len(d.Fields)+3)
+	// Room for what the service adds after this: the three pipeline switches and the extracted
+	// body. A map that grows once per document costs more than the copy.
+	out := make(map[string]any, len(d.Fields)+3+4)
 	for k, v := range d.Fields {
 		out[k] = v
 	}

@@ -168,6 +168,9 @@ var localFormats = map[string]format{
 // bounded by LocalConfig.PDFWorkers, everything else runs in the caller's goroutine.
 type Local struct {
 	cfg LocalConfig
+	// timedOut is the cause an extraction's context ends with at extraction.local.timeout (one
+	// value, not one per file).
+	timedOut error
 
 	pdfMu    sync.Mutex
 	pdf      *pdfiumPool // nil until the first PDF, or when PDFium could not start
@@ -177,7 +180,9 @@ type Local struct {
 
 // NewLocal returns an in-process extractor. Nothing expensive happens until the first PDF.
 func NewLocal(cfg LocalConfig) *Local {
-	return &Local{cfg: cfg.withDefaults()}
+	l := &Local{cfg: cfg.withDefaults()}
+	l.timedOut = fmt.Errorf("%w: local extraction took longer than %s (extraction.local.timeout)", context.DeadlineExceeded, l.cfg.Timeout)
+	return l
 }
 
 // Config returns the configuration in force, defaults filled in.
@@ -219,8 +224,7 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	}
 	if l.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout,
-			fmt.Errorf("%w: local extraction took longer than %s (extraction.local.timeout)", context.DeadlineExceeded, l.cfg.Timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout, l.timedOut)
 		defer cancel()
 	}
 	src := &sourceErrReader{r: r}

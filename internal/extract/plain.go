@@ -48,7 +48,7 @@ func extractPlain(r io.Reader, t *textBuf) error {
 		if end > 0 {
 			var err error
 			if utf8.Valid(buf[:end]) {
-				err = t.raw(string(buf[:end]))
+				err = t.rawValid(buf[:end])
 			} else {
 				// The chunk ends on a rune boundary (or the file does): an incomplete sequence left in
 				// it is not valid UTF-8 and decodes byte by byte.

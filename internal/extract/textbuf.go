@@ -56,6 +56,57 @@ func (t *textBuf) raw(s string) error {
 	return t.put(s)
 }
 
+// rawBytes is raw for a chunk the caller read, without making a string of it first: text that
+// is valid UTF-8 without control characters (nearly all of it) is copied once, into the result.
+func (t *textBuf) rawBytes(b []byte) error {
+	if !utf8.Valid(b) {
+		return t.raw(string(b))
+	}
+	return t.rawValid(b)
+}
+
+// rawValid is rawBytes for text already known to be valid UTF-8.
+func (t *textBuf) rawValid(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if hasDroppedControl(b) {
+		return t.raw(string(b))
+	}
+	if t.b.Len() > 0 && t.pending != sepNone {
+		if err := t.put(sepText[t.pending]); err != nil {
+			return err
+		}
+	}
+	t.pending = sepNone
+	room := t.max - t.b.Len()
+	if len(b) <= room {
+		t.b.Write(b)
+		return nil
+	}
+	cut := room
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	t.b.Write(b[:cut])
+	t.truncated = true
+	return errTextFull
+}
+
+// hasDroppedControl reports whether valid UTF-8 text holds a character isDroppedControl drops:
+// C0 controls but tab and line breaks, DEL, and C1 controls (encoded 0xC2 0x80–0x9F).
+func hasDroppedControl(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r', c == 0x7f:
+			return true
+		case c == 0xC2 && i+1 < len(b) && b[i+1] <= 0x9f:
+			return true
+		}
+	}
+	return false
+}
+
 // words appends s with every run of white space squeezed to one space; white space at either end becomes a
 // pending space, so adjacent text nodes such as "a<b>b</b>" stay joined while "a <b>b</b>" keeps its gap.
 func (t *textBuf) words(s string) error {

@@ -23,9 +23,10 @@ type queue struct {
 	maxBytes int64
 	timeout  time.Duration
 
-	mu    gosync.Mutex
-	bytes int64
-	freed chan struct{} // closed and replaced whenever bytes are released
+	mu      gosync.Mutex
+	bytes   int64
+	freed   chan struct{} // closed and replaced when bytes are released and someone waits
+	waiters int           // puts waiting on freed
 }
 
 func newQueue(maxItems int, maxBytes int64, timeout time.Duration) *queue {
@@ -36,15 +37,26 @@ func newQueue(maxItems int, maxBytes int64, timeout time.Duration) *queue {
 }
 
 // put blocks while the queue is full. Like the original, an item larger than
-// the byte cap is accepted when nothing else is held.
+// the byte cap is accepted when nothing else is held. A put that finds room
+// costs no timer and no channel: it is once per document.
 func (q *queue) put(ctx context.Context, op *Op) error {
 	size := int64(len(op.Body)) + int64(len(op.ID))
-	var deadline <-chan time.Time
-	if q.timeout > 0 {
-		t := time.NewTimer(q.timeout)
-		defer t.Stop()
-		deadline = t.C
+	// The queue_refresh_timeout bound runs from the first wait.
+	var timer *time.Timer
+	deadline := func() <-chan time.Time {
+		if q.timeout <= 0 {
+			return nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(q.timeout)
+		}
+		return timer.C
 	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		q.mu.Lock()
 		if q.bytes == 0 || q.bytes+size <= q.maxBytes {
@@ -52,13 +64,14 @@ func (q *queue) put(ctx context.Context, op *Op) error {
 			q.mu.Unlock()
 			break
 		}
+		q.waiters++
 		freed := q.freed
 		q.mu.Unlock()
 		select {
 		case <-freed:
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-deadline:
+		case <-deadline():
 			return &OverloadedError{Waited: q.timeout}
 		}
 	}
@@ -66,10 +79,15 @@ func (q *queue) put(ctx context.Context, op *Op) error {
 	select {
 	case q.ch <- op:
 		return nil
+	default:
+	}
+	select {
+	case q.ch <- op:
+		return nil
 	case <-ctx.Done():
 		q.release(size)
 		return context.Cause(ctx)
-	case <-deadline:
+	case <-deadline():
 		q.release(size)
 		return &OverloadedError{Waited: q.timeout}
 	}
@@ -78,8 +96,13 @@ func (q *queue) put(ctx context.Context, op *Op) error {
 func (q *queue) release(size int64) {
 	q.mu.Lock()
 	q.bytes -= size
-	close(q.freed)
-	q.freed = make(chan struct{})
+	if q.waiters > 0 {
+		// Wake every waiter; each checks again and waits anew if there is
+		// still no room.
+		close(q.freed)
+		q.freed = make(chan struct{})
+		q.waiters = 0
+	}
 	q.mu.Unlock()
 }
 
