@@ -25,8 +25,8 @@ const (
 	ESEstest = "estest" // estest in its own process
 )
 
-// cluster is the Elasticsearch a run talks to, and how to stop it.
-type cluster struct {
+// Cluster is the Elasticsearch a run talks to, and how to stop it.
+type Cluster struct {
 	URL         string
 	User, Pass  string
 	Description string // printed: which Elasticsearch, and why
@@ -37,18 +37,18 @@ type cluster struct {
 	stop func()
 }
 
-func (c *cluster) Stop() {
+func (c *Cluster) Stop() {
 	if c.stop != nil {
 		c.stop()
 		c.stop = nil
 	}
 }
 
-// startCluster provides the Elasticsearch chosen by opts: ES_URL from the environment when set
+// StartCluster provides the Elasticsearch chosen by opts: ES_URL from the environment when set
 // (a node someone already runs), else per opts.ES.
-func startCluster(ctx context.Context, opts Options) (*cluster, error) {
+func StartCluster(ctx context.Context, opts Options) (*Cluster, error) {
 	if u := os.Getenv("ES_URL"); u != "" && opts.ES != ESEstest {
-		return &cluster{URL: u, User: os.Getenv("ES_USER"), Pass: os.Getenv("ES_PASSWORD"), Kind: "given",
+		return &Cluster{URL: u, User: os.Getenv("ES_USER"), Pass: os.Getenv("ES_PASSWORD"), Kind: "given",
 			Description: "the Elasticsearch at ES_URL=" + u}, nil
 	}
 	switch opts.ES {
@@ -68,7 +68,7 @@ func startCluster(ctx context.Context, opts Options) (*cluster, error) {
 
 // startRealNode runs scripts/es-up.sh on a free port (other worktrees may run a node on the
 // script's default port) and scripts/es-down.sh to stop it.
-func startRealNode(ctx context.Context, opts Options) (*cluster, error) {
+func startRealNode(ctx context.Context, opts Options) (*Cluster, error) {
 	root, err := testbackend.RepoRoot()
 	if err != nil {
 		return nil, err
@@ -110,11 +110,11 @@ func startRealNode(ctx context.Context, opts Options) (*cluster, error) {
 	if b, err := os.ReadFile(filepath.Join(root, "tmp", fmt.Sprintf("es-%d.pid", port))); err == nil {
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 	}
-	return &cluster{URL: url, Kind: "real", PID: pid, Description: "a real Elasticsearch node (tools/es-runner) at " + url, stop: down}, nil
+	return &Cluster{URL: url, Kind: "real", PID: pid, Description: "a real Elasticsearch node (tools/es-runner) at " + url, stop: down}, nil
 }
 
 // startEstest runs estest as its own process, so that its CPU and memory are not the service's.
-func startEstest(ctx context.Context, opts Options, why string) (*cluster, error) {
+func startEstest(ctx context.Context, opts Options, why string) (*Cluster, error) {
 	bin := opts.EstestBinary
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("estest binary %s: %w (make ftest builds it)", bin, err)
@@ -153,7 +153,7 @@ func startEstest(ctx context.Context, opts Options, why string) (*cluster, error
 	}
 	select {
 	case u := <-urlc:
-		return &cluster{URL: u, Kind: "estest", PID: cmd.Process.Pid, Description: fmt.Sprintf("estest in its own process (pid %d) at %s, %s", cmd.Process.Pid, u, why), stop: stop}, nil
+		return &Cluster{URL: u, Kind: "estest", PID: cmd.Process.Pid, Description: fmt.Sprintf("estest in its own process (pid %d) at %s, %s", cmd.Process.Pid, u, why), stop: stop}, nil
 	case <-done:
 		return nil, errors.New("estest exited before it listened")
 	case <-time.After(30 * time.Second):

@@ -73,3 +73,7 @@ func resetPeakRSS(pid int) error {
 // childAttr makes a child process (the service, estest) die with the harness, so that an
 // interrupted run leaves nothing behind.
 func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
+
+// ProcessCPU is a process's user and system CPU time so far, in seconds (for tools that
+// measure a server beside their own process).
+func ProcessCPU(pid int) (float64, error) { return procCPU(pid) }

@@ -15,3 +15,6 @@ func procPeakRSS(int) (int64, error)  { return 0, errNoProc }
 func procRSS(int) (int64, error)      { return 0, errNoProc }
 func resetPeakRSS(int) error          { return errNoProc }
 func childAttr() *syscall.SysProcAttr { return nil }
+
+// ProcessCPU is a process's user and system CPU time so far; Linux only.
+func ProcessCPU(int) (float64, error) { return 0, errNoProc }
