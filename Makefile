@@ -67,9 +67,11 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-bench: ## benchmarks: Go micro-benchmarks, then the sync engine against raw _bulk (docs/benchmarks.md)
+bench: build ## benchmarks: Go micro-benchmarks, then the table of docs/performance.md (ceilings, engine, every ftest at medium; estest and a real node)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./tools/syncbench -n $(BENCH_DOCS)
+	CGO_ENABLED=0 $(GO) build -o bin/estest ./cmd/estest
+	$(GO) build -o bin/ftest ./tools/ftest
+	$(GO) run ./tools/syncbench -n $(BENCH_DOCS) -ftest bin/ftest
 
 tidy: ## go mod tidy for the module and the custom-connector example (which replaces it)
 	$(GO) mod tidy

@@ -1,15 +1,19 @@
 // Command syncbench measures the sync engine against the ceiling of the same
 // Elasticsearch-compatible server: a synthetic source of N documents of about
 // 1 KB is synced into estest, and the same documents are sent by a plain
-// _bulk loop with the same batch size and concurrency. Each measurement runs
-// in its own process, so its peak RSS is its own; estest runs in another.
+// _bulk loop with the same batch size and concurrency. The engine also syncs
+// into an endpoint that discards what it gets (its own ceiling), the raw loop
+// and the engine run against a real node when one can start, and with -ftest
+// every source's `make ftest` run is added. Each measurement runs in its own
+// process, so its CPU time and peak RSS are its own; the servers run in
+// others, and their CPU time is reported beside. The output is one markdown
+// table (docs/performance.md).
 //
 //	go run ./tools/syncbench                 # N = 100k and 1M, plus the diff run
 //	go run ./tools/syncbench -n 20000        # a quick look
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,7 +25,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,15 +43,21 @@ type result struct {
 	Role    string  `json:"role"`
 	Docs    int     `json:"docs"`
 	Seconds float64 `json:"seconds"`
-	MaxRSS  int64   `json:"max_rss_bytes"`
-	Extra   string  `json:"extra,omitempty"`
+	// CPUSeconds is the process's user and system CPU time, set-up included.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	MaxRSS     int64   `json:"max_rss_bytes"`
+	Extra      string  `json:"extra,omitempty"`
 }
 
 func main() {
-	role := flag.String("role", "main", "main, es, raw, sync")
+	role := flag.String("role", "main", "main, es, discard, raw, sync")
 	url := flag.String("url", "", "Elasticsearch URL (raw, sync)")
-	addr := flag.String("addr", "", "listen address (es)")
+	addr := flag.String("addr", "", "listen address (es, discard)")
 	ns := flag.String("n", "100000,1000000", "document counts (main)")
+	servers := flag.String("es", "estest,real", "Elasticsearch servers to measure (main): estest, real; a real node that cannot start is reported and skipped")
+	realN := flag.Int("real-n", 100000, "document count on the real node, which is much slower (main)")
+	ftestBin := flag.String("ftest", "", `the ftest binary: adds every fixture's "make ftest" run at -ftest-size on each server (main)`)
+	ftestSize := flag.String("ftest-size", "medium", "DATA_SIZE of the ftest rows (main)")
 	n := flag.Int("docs", 0, "document count (raw, sync)")
 	index := flag.String("index", "bench", "index (raw, sync)")
 	flag.Parse()
@@ -56,12 +65,14 @@ func main() {
 	switch *role {
 	case "es":
 		err = serveES(*addr)
+	case "discard":
+		err = serveDiscard(*addr)
 	case "raw":
 		err = report(rawBulk(*url, *index, *n))
 	case "sync":
 		err = report(syncRun(*url, *index, *n))
 	case "main":
-		err = orchestrate(*ns)
+		err = orchestrate(*ns, strings.Split(*servers, ","), *realN, *ftestBin, *ftestSize)
 	default:
 		err = fmt.Errorf("unknown role %q", *role)
 	}
@@ -75,16 +86,12 @@ func report(r result, err error) error {
 	if err != nil {
 		return err
 	}
-	r.MaxRSS = maxRSS()
-	return json.NewEncoder(os.Stdout).Encode(r)
-}
-
-func maxRSS() int64 {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		r.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+		r.CPUSeconds = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)).Seconds()
 	}
-	return ru.Maxrss * 1024 // kilobytes on Linux
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 func serveES(addr string) error {
@@ -245,75 +252,6 @@ func child(args ...string) (result, error) {
 	}
 	var r result
 	return r, json.Unmarshal(out, &r)
-}
-
-func orchestrate(list string) error {
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	esProc := exec.Command(os.Args[0], "-role", "es", "-addr", addr)
-	esProc.Stderr = os.Stderr
-	stdout, err := esProc.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := esProc.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = esProc.Process.Kill()
-		_ = esProc.Wait()
-	}()
-	sc := bufio.NewScanner(stdout)
-	url := ""
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "READY "); ok {
-			url = u
-			break
-		}
-	}
-	if url == "" {
-		return fmt.Errorf("estest did not start")
-	}
-	client, err := newClient(url)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("syncbench: %s, GOMAXPROCS=%d, estest in a separate process\n\n", runtime.Version(), runtime.GOMAXPROCS(0))
-	fmt.Printf("%-10s %-9s %12s %10s %12s %8s %s\n", "docs", "run", "seconds", "docs/s", "peak RSS", "ratio", "notes")
-	var rss []int64
-	for _, s := range strings.Split(list, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return err
-		}
-		raw, err := child("-role", "raw", "-url", url, "-index", "raw", "-docs", strconv.Itoa(n))
-		if err != nil {
-			return err
-		}
-		_ = client.Request(context.Background(), "DELETE", "/raw", nil, nil)
-		runtime.GC()
-		sy, err := child("-role", "sync", "-url", url, "-index", "sync", "-docs", strconv.Itoa(n))
-		if err != nil {
-			return err
-		}
-		rawRate := float64(n) / raw.Seconds
-		syncRate := float64(n) / sy.Seconds
-		fmt.Printf("%-10d %-9s %12.2f %10.0f %10.1fMB %8s %s\n", n, "raw bulk", raw.Seconds, rawRate, mb(raw.MaxRSS), "1.00", "ceiling")
-		fmt.Printf("%-10d %-9s %12.2f %10.0f %10.1fMB %8.2f %s\n", n, "sync", sy.Seconds, syncRate, mb(sy.MaxRSS), syncRate/rawRate, sy.Extra)
-		diff, err := child("-role", "sync", "-url", url, "-index", "sync", "-docs", strconv.Itoa(n))
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%-10d %-9s %12.2f %10.0f %10.1fMB %8.2f %s\n", n, "re-sync", diff.Seconds, float64(n)/diff.Seconds, mb(diff.MaxRSS), (float64(n)/diff.Seconds)/rawRate, "index already holds the documents: "+diff.Extra)
-		_ = client.Request(context.Background(), "DELETE", "/sync", nil, nil)
-		rss = append(rss, sy.MaxRSS, diff.MaxRSS)
-	}
-	if len(rss) >= 4 {
-		fmt.Printf("\npeak RSS growth from the first to the last size: %.1f%%\n", (float64(max(rss[len(rss)-1], rss[len(rss)-2]))/float64(max(rss[0], rss[1]))-1)*100)
-	}
-	return nil
 }
 
 func mb(b int64) float64 { return float64(b) / (1024 * 1024) }
