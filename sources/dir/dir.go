@@ -217,31 +217,12 @@ func document(path string, info fs.FileInfo) connector.Document {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				f, err := os.Open(path)
-				if err != nil {
-					return nil, err
-				}
-				return &ctxReader{ctx: ctx, f: f}, nil
+				return openFile(ctx, path, st.size)
 			},
 		}
 	}
 	return doc
 }
-
-// ctxReader stops a read of a large file once the download is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	f   *os.File
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.f.Read(p)
-}
-
-func (r *ctxReader) Close() error { return r.f.Close() }
 
 // timespec is a stat time with nanoseconds.
 type timespec struct{ sec, nsec int64 }
