@@ -44,17 +44,20 @@ type availability struct {
 
 	mu      gosync.Mutex
 	down    bool
-	since   time.Time
+	since   time.Time // when the current state began
 	outages uint64
 }
 
-func (a *availability) failed(err error) {
+// failed records an error of a call to Elasticsearch that began at started.
+// A call that began before Elasticsearch was last seen answering says
+// nothing new (it may have been retrying through the end of an outage).
+func (a *availability) failed(err error, started time.Time) {
 	if !esUnavailable(err) {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.down {
+	if a.down || started.Before(a.since) {
 		return
 	}
 	a.down, a.since = true, a.now()
@@ -64,16 +67,20 @@ func (a *availability) failed(err error) {
 	a.log.Error("Elasticsearch is unavailable; the service keeps running, reports not ready and retries with backoff", "error", err.Error())
 }
 
-func (a *availability) answered() {
+// answered records that work begun at started went through. Work begun
+// before the outage was noticed says nothing about its end (it may have
+// swallowed errors of its own after its first request succeeded).
+func (a *availability) answered(started time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.down {
+	if !a.down || started.Before(a.since) {
 		return
 	}
-	a.down = false
+	now := a.now()
+	a.log.Info("Elasticsearch answers again; the service is ready", "unavailable_for", now.Sub(a.since).Round(time.Millisecond).String())
+	a.down, a.since = false, now
 	a.metrics.SetESAvailable(true)
 	a.metrics.SetReady(true)
-	a.log.Info("Elasticsearch answers again; the service is ready", "unavailable_for", a.now().Sub(a.since).Round(time.Millisecond).String())
 }
 
 // state returns whether Elasticsearch is down and how many outages this
@@ -84,7 +91,7 @@ func (a *availability) state() (down bool, outages uint64) {
 	return a.down, a.outages
 }
 
-func (s *Service) esFailed(err error) { s.avail.failed(err) }
+func (s *Service) esFailed(err error, started time.Time) { s.avail.failed(err, started) }
 
 // maxOutageBackoff caps how long a loop waits between tries while
 // Elasticsearch is unavailable, so that the service notices its return

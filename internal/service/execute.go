@@ -187,6 +187,7 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 	// Final writes must happen even when the job was stopped by shutdown.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
+	finishing := s.Now()
 	recorded, err := s.Store.FinishJob(fctx, j, res)
 	var lost *protocol.NotOwnedError
 	switch {
@@ -197,7 +198,7 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 		log.Warn("The job is no longer this worker's; its end is not recorded here", "status_now", string(lost.Status), "held_by", lost.Instance, "would_have_recorded", string(res.Status))
 		res.Status, res.Error = lost.Status, lost.Error()
 	case err != nil:
-		s.esFailed(err)
+		s.esFailed(err, finishing)
 		log.Error("Cannot record the end of the job", "error", err.Error())
 	default:
 		res = recorded
@@ -407,6 +408,7 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 			if cp != nil && !sameCheckpoint(cp, written) {
 				st.Resume = resumePoint(cp)
 			}
+			writing := s.Now()
 			err := s.Store.UpdateJobStats(ctx, j, st)
 			var lost *protocol.NotOwnedError
 			switch {
@@ -415,12 +417,13 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 				stop(err)
 				return
 			case err != nil && ctx.Err() == nil:
-				s.esFailed(err)
+				s.esFailed(err, writing)
 				if !failing {
 					log.Warn("Cannot report job progress; will retry", "error", err.Error())
 				}
 				failing = true
 			case err == nil:
+				s.avail.answered(writing)
 				if failing {
 					log.Info("Job progress is reported again")
 				}
@@ -430,6 +433,7 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 				}
 			}
 		case <-check.C:
+			checking := s.Now()
 			fresh, err := s.Store.GetJob(ctx, j.ID)
 			switch {
 			case errors.Is(err, protocol.ErrNotFound):
@@ -437,7 +441,7 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 				return
 			case err != nil:
 				if ctx.Err() == nil {
-					s.esFailed(err)
+					s.esFailed(err, checking)
 					log.Debug("Cannot check the job's status; will retry", "error", err.Error())
 				}
 				continue

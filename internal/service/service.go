@@ -201,15 +201,16 @@ func (s *Service) loop(ctx context.Context, name string, every time.Duration, f 
 	log.Info("Service started", "interval", every.String())
 	var backoff time.Duration
 	for {
+		started := s.Now()
 		err := f(ctx)
 		switch {
 		case err == nil:
-			s.avail.answered()
+			s.avail.answered(started)
 			backoff = 0
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case esUnavailable(err):
-			s.esFailed(err)
+			s.esFailed(err, started)
 			s.Metrics.LoopError(name)
 			log.Debug("Service loop waits for Elasticsearch", "error", err.Error())
 			backoff = min(max(2*backoff, time.Second), maxOutageBackoff)
