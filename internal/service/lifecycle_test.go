@@ -484,3 +484,32 @@ func TestInstancesAreToldApart(t *testing.T) {
 		t.Fatalf("metrics lack the instance:\n%s", rec.Body.String())
 	}
 }
+
+// TestJobSuspendedByAnOutageResumes: bulk writes failing for good because Elasticsearch is
+// unavailable suspend the job instead of failing it; it resumes, from its checkpoint, once
+// Elasticsearch answers.
+func TestJobSuspendedByAnOutageResumes(t *testing.T) {
+	e := newEnv(t, protocol.ModeIndex)
+	e.cfg.Elasticsearch.Bulk.ChunkSize = 20
+	starts := &startLog{}
+	s := e.service("h", withCkpt(200, 10, 5*time.Millisecond, starts))
+	e.createSlowConnector(s, "c1")
+	stop := runService(t, s, ActionSyncContent)
+	defer stop()
+	id := e.startJob("c1", protocol.JobFull)
+	e.waitJob(id, 10*time.Second, protocol.JobInProgress)
+	time.Sleep(400 * time.Millisecond)
+	fault := e.srv.Faults().Add(estest.Fault{Path: "/_bulk", Status: 503, ErrorType: "cluster_block_exception", Reason: "state not recovered"})
+	j := e.waitJob(id, 20*time.Second, protocol.JobSuspended, protocol.JobError, protocol.JobCompleted)
+	if j.Status != protocol.JobSuspended {
+		t.Fatalf("job %s (%s) after bulk writes failed with 503", j.Status, deref(j.Error))
+	}
+	e.srv.Faults().Remove(fault)
+	j = e.waitJob(id, 20*time.Second, protocol.JobCompleted, protocol.JobError)
+	if j.Status != protocol.JobCompleted || j.IndexedDocumentCount != 200 || e.count("search-slow") != 200 {
+		t.Fatalf("resumed job %s indexed %d, index %d", j.Status, j.IndexedDocumentCount, e.count("search-slow"))
+	}
+	if got := starts.get(); len(got) != 2 || got[1] == 0 {
+		t.Fatalf("source runs started at %v; the second should start at a checkpoint", got)
+	}
+}

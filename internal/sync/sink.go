@@ -471,7 +471,9 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		if res.StatusCode == http.StatusForbidden {
 			return nil, fmt.Errorf("connector is not authorized to write to index [%s]: the API key may need to be regenerated (status 403: %s)", s.opts.Index, e.Error.Reason)
 		}
-		return nil, fmt.Errorf("bulk request to index %s failed: %d %s: %s", s.opts.Index, res.StatusCode, e.Error.Type, e.Error.Reason)
+		// Typed, so that the service can tell an unavailable cluster (5xx, 429)
+		// from a request it refused.
+		return nil, fmt.Errorf("bulk request to index %s failed: %w", s.opts.Index, &es.Error{Status: res.StatusCode, Type: e.Error.Type, Reason: e.Error.Reason})
 	}
 	if err := json.NewDecoder(res.Body).Decode(&parsed); err != nil {
 		for _, op := range b.ops {
