@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -249,9 +250,11 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 			r.Status = protocol.JobCanceled
 		case errors.Is(err, errShutdown):
 			r.Status = protocol.JobSuspended
-		case esUnavailable(err):
+		case esUnavailable(err) && es.StatusOf(err) != http.StatusUnauthorized:
 			// The job resumes once Elasticsearch answers again, from its
-			// last checkpoint, instead of failing for an outage.
+			// last checkpoint, instead of failing for an outage. Refused
+			// credentials fail it: a connector's own API key that no longer
+			// works is for a person to replace.
 			log.Warn("Elasticsearch is unavailable; suspending the job so that it resumes later", "error", err.Error())
 			r.Status = protocol.JobSuspended
 		default:
