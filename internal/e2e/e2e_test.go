@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -425,4 +427,56 @@ func TestCancelFromTheAPI(t *testing.T) {
 		}
 		p.stop(t)
 	})
+}
+
+// TestOutageKeepsTheServiceRunning is issue 17 point 5 as an operator sees it: with idling 1 and
+// a small error budget, an outage far beyond the budget followed by 401s leaves the process
+// running and not ready; it is ready again and syncs once Elasticsearch answers.
+func TestOutageKeepsTheServiceRunning(t *testing.T) {
+	c := newCluster(t, protocol.ModeAPI)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c.connector("slow", "slow", "search-slow", map[string]any{"docs": 5, "delay_ms": 1})
+	cfg := c.config(map[string]string{"slow": "slow"}, "  max_errors: 2\n  metrics_addr: "+addr+"\n")
+	p := start(t, "service", cfg)
+	readyz := func() int {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) || p.Exited() {
+				t.Fatalf("%s (exited %v):\n%s", what, p.Exited(), p.Out.String())
+			}
+		}
+	}
+	waitFor("never ready", func() bool { return readyz() == 200 })
+	drop := c.srv.Faults().Add(estest.Fault{Drop: true})
+	waitFor("still ready during the outage", func() bool { return readyz() == 503 })
+	time.Sleep(7 * time.Second)
+	c.srv.Faults().Remove(drop)
+	denied := c.srv.Faults().Add(estest.Fault{Status: 401, ErrorType: "security_exception", Reason: "unable to authenticate user"})
+	time.Sleep(3 * time.Second)
+	c.srv.Faults().Remove(denied)
+	waitFor("not ready after the outage", func() bool { return readyz() == 200 })
+	j := c.waitJob(c.startJob("slow"), 60*time.Second, []*proc{p}, protocol.JobCompleted, protocol.JobError)
+	if j.Status != protocol.JobCompleted {
+		t.Fatalf("job after the outage %s (%s)", j.Status, deref(j.Error))
+	}
+	out := p.Out.String()
+	if n := strings.Count(out, "Elasticsearch is unavailable"); n < 1 || n > 2 {
+		t.Fatalf("%d unavailability messages for one outage (and its 401 tail):\n%s", n, out)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, out)
+	}
 }
