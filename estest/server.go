@@ -393,7 +393,7 @@ func parseMediaType(h string) (m *mediaType, list bool, err error) {
 	typ := strings.ToLower(strings.TrimSpace(parts[0]))
 	slash := strings.IndexByte(typ, '/')
 	if slash <= 0 || slash == len(typ)-1 || strings.ContainsAny(typ, " \t") {
-		return nil, false, fmt.Errorf("invalid media-type [%s]", h)
+		return nil, false, esTextf("invalid media-type [%s]", h)
 	}
 	m = &mediaType{typ: typ}
 	for _, p := range parts[1:] {
@@ -423,6 +423,13 @@ func (s *Server) negotiate(rq *request) *esError {
 	acRaw := rq.r.Header.Get("Accept")
 	ct, _, ctErr := parseMediaType(ctRaw)
 	ac, _, acErr := parseMediaType(acRaw)
+	// A header sent with an empty value is refused, unlike a missing one.
+	if vs, ok := rq.r.Header["Content-Type"]; ok && strings.TrimSpace(strings.Join(vs, "")) == "" {
+		ctErr = esText("Header [Content-Type] cannot be empty.")
+	}
+	if vs, ok := rq.r.Header["Accept"]; ok && strings.TrimSpace(strings.Join(vs, "")) == "" {
+		acErr = esText("Header [Accept] cannot be empty.")
+	}
 	hasBody := rq.hasContent
 	maxV, minV := s.major, s.major-1
 	var compatErr *esError
@@ -495,10 +502,10 @@ func (s *Server) negotiate(rq *request) *esError {
 		}
 	}
 	switch {
-	case ctErr != nil:
-		return headerErr("Content-Type", ctErr)
 	case acErr != nil:
 		return headerErr("Accept", acErr)
+	case ctErr != nil:
+		return headerErr("Content-Type", ctErr)
 	case compatErr != nil:
 		return compatErr
 	}

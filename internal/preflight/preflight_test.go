@@ -35,9 +35,9 @@ type fakeES struct {
 	connectorAPI bool
 	// listing answers GET /.elastic-connectors* (default: no index).
 	listing string
-	gets         int
-	puts         int
-	bodies       []string // bodies of the index PUTs
+	gets    int
+	puts    int
+	bodies  []string // bodies of the index PUTs
 }
 
 func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
