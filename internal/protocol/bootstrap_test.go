@@ -138,7 +138,7 @@ func TestBootstrapRefusesBrokenIndices(t *testing.T) {
 				}
 				return c.Request(ctx, "PUT", "/"+ConnectorsAlias+"/_doc/c1", map[string]any{"service_type": "dir"}, nil)
 			},
-			want: []string{".elastic-connectors is a concrete index", ".elastic-connectors-v1: deleted is not mapped (want boolean)",
+			want: []string{".elastic-connectors is a concrete index", ".elastic-connectors-v1: index_name is not mapped (want keyword)",
 				".elastic-connectors-sync-jobs-v1: connector.id is not mapped (want keyword)", "DELETE /.elastic-connectors,.elastic-connectors-v1,.elastic-connectors-sync-jobs-v1"},
 		},
 		{
