@@ -8,7 +8,8 @@
 //
 // PROFILE_DIR names the folder for cpu.pprof and heap.pprof (the in-use heap at exit, after a GC)
 // and allocs.pprof (every allocation since start); MEMPROFILE_RATE sets runtime.MemProfileRate;
-// PROFILE_HEAP_EVERY=500ms adds numbered snapshots of the in-use heap while it runs.
+// PROFILE_HEAP_EVERY=500ms adds numbered snapshots of the in-use heap while it runs, and a line of
+// runtime.MemStats (KiB) for each in memstats.txt.
 package main
 
 import (
@@ -61,6 +62,14 @@ func run() int {
 				}
 				_ = pprof.Lookup("heap").WriteTo(out, 0)
 				out.Close()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				line := fmt.Sprintf("%d heap_inuse=%d heap_idle=%d heap_released=%d stack=%d mspan=%d gc=%d other=%d next_gc=%d sys=%d\n",
+					n, ms.HeapInuse>>10, ms.HeapIdle>>10, ms.HeapReleased>>10, ms.StackSys>>10, ms.MSpanSys>>10, ms.GCSys>>10, ms.OtherSys>>10, ms.NextGC>>10, ms.Sys>>10)
+				if f, err := os.OpenFile(filepath.Join(dir, "memstats.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+					_, _ = f.WriteString(line)
+					f.Close()
+				}
 			}
 		}()
 	}
