@@ -47,6 +47,7 @@ func (a *App) runService(actions []string) error {
 			return usagef("--action: unknown value %q (use %v)", act, allActions)
 		}
 	}
+	tuneGC(a.Getenv)
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
