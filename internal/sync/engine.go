@@ -455,6 +455,9 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	if err != nil {
 		return err
 	}
+	if before > 0 {
+		e.seen.reserve(before)
+	}
 	var stamps *stampSet
 	if e.spec.SkipUnchanged {
 		stamps = newStampSet(e.seen.seed)

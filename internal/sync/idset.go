@@ -50,6 +50,16 @@ func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed(), memEntries: def
 
 func (s *idSet) hash(id string) uint64 { return maphash.String(s.seed, id) }
 
+// reserve sizes the in-memory part for about n ids (the index's document count), so that it is
+// allocated once instead of doubling its way up, each step leaving the last as garbage.
+func (s *idSet) reserve(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.mem) == 0 && cap(s.mem) == 0 {
+		s.mem = make([]uint64, 0, min(n+n/8+16, int64(s.memEntries)))
+	}
+}
+
 func (s *idSet) add(id string) error {
 	h := s.hash(id)
 	s.mu.Lock()
