@@ -521,11 +521,17 @@ func (r *runner) sync(ctx context.Context, exp Expect) SyncResult {
 	if job.IndexedDocumentCount != int64(exp.Count) {
 		fail("job %s indexed %d documents, want %d", jobID, job.IndexedDocumentCount, exp.Count)
 	}
-	if res.Created != int64(exp.Created) {
-		fail("job %s created %d documents, want %d", jobID, res.Created, exp.Created)
-	}
-	if want := int64(exp.Count - exp.Created); res.Updated != want {
-		fail("job %s updated %d documents, want %d", jobID, res.Updated, want)
+	switch {
+	case counters == nil:
+		// The Python original (which this harness can also run) writes no bulk outcomes.
+		r.logf("job %s has no sync_counters: creates and updates not checked", jobID)
+	default:
+		if res.Created != int64(exp.Created) {
+			fail("job %s created %d documents, want %d", jobID, res.Created, exp.Created)
+		}
+		if want := int64(exp.Count - exp.Created); res.Updated != want {
+			fail("job %s updated %d documents, want %d", jobID, res.Updated, want)
+		}
 	}
 	if res.Deleted != int64(exp.Deleted) {
 		fail("job %s deleted %d documents, want %d", jobID, res.Deleted, exp.Deleted)
