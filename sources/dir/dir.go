@@ -158,7 +158,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 	if err := s.checkRoot(); err != nil {
 		return err
 	}
-	root := cleanPath(s.dir)
+	root := abspath(s.dir)
 	w := &walker{pat: pat, log: s.log}
 	if after, ok := req.Checkpoint["after"].(string); ok && after != "" {
 		w.after = strings.Split(after, "/")

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode"
 )
 
@@ -334,27 +335,48 @@ func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []
 	return nil
 }
 
-// cleanPath renders a directory the way str(pathlib.PurePosixPath(dir)) does: repeated slashes
-// and "." components dropped, a trailing slash removed, ".." kept, exactly two leading slashes
-// preserved, "" and "." becoming ".".
-func cleanPath(p string) string {
-	root := ""
-	switch {
-	case strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "///"):
-		root = "//"
-	case strings.HasPrefix(p, "/"):
-		root = "/"
-	}
-	var parts []string
-	for _, s := range strings.Split(p, "/") {
-		if s != "" && s != "." {
-			parts = append(parts, s)
+// abspath renders the configured directory the way the original does, os.path.abspath: a relative
+// path joined onto the working directory, then normalised like posixpath.normpath (repeated
+// slashes and "." dropped, ".." removing the component before it, exactly two leading slashes
+// kept). Document ids are hashes of the paths built on it, so it must match byte for byte.
+func abspath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		// The kernel's working directory, symbolic links resolved, as Python's os.getcwd gives
+		// it (os.Getwd may answer $PWD instead).
+		if wd, err := syscall.Getwd(); err == nil {
+			p = wd + "/" + p
 		}
 	}
-	if root == "" && len(parts) == 0 {
+	return normpath(p)
+}
+
+// normpath is Python's posixpath.normpath.
+func normpath(p string) string {
+	if p == "" {
 		return "."
 	}
-	return root + strings.Join(parts, "/")
+	initial := ""
+	switch {
+	case strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "///"):
+		initial = "//"
+	case strings.HasPrefix(p, "/"):
+		initial = "/"
+	}
+	var comps []string
+	for _, c := range strings.Split(p, "/") {
+		switch {
+		case c == "" || c == ".":
+		case c != ".." || (initial == "" && len(comps) == 0) || (len(comps) > 0 && comps[len(comps)-1] == ".."):
+			comps = append(comps, c)
+		case len(comps) > 0:
+			comps = comps[:len(comps)-1]
+		}
+	}
+	out := initial + strings.Join(comps, "/")
+	if out == "" {
+		return "."
+	}
+	return out
 }
 
 // joinPath appends a name the way pathlib does ("." / "a" is "a", "/" / "a" is "/a").

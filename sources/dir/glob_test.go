@@ -187,22 +187,39 @@ func TestTranslate(t *testing.T) {
 	}
 }
 
-func TestCleanPath(t *testing.T) {
+// The expected values are what Python 3.11's posixpath.normpath and os.path.abspath return.
+func TestAbspath(t *testing.T) {
 	tests := map[string]string{
-		"":           ".",
-		".":          ".",
-		"./":         ".",
-		"/":          "/",
-		"//":         "//",
-		"///":        "/",
-		"/a//b/./c/": "/a/b/c",
-		"a/../b":     "a/../b",
-		"./x":        "x",
-		"//srv/x":    "//srv/x",
+		"":            ".",
+		".":           ".",
+		"./":          ".",
+		"/":           "/",
+		"//":          "//",
+		"///":         "/",
+		"/a//b/./c/":  "/a/b/c",
+		"a/../b":      "b",
+		"../x":        "../x",
+		"a/../../x":   "../x",
+		"../../x/..":  "../..",
+		"/..":         "/",
+		"/a/../../b":  "/b",
+		"./x":         "x",
+		"//srv/x":     "//srv/x",
+		"//srv/../x":  "//x",
+		"///srv/x/..": "/srv",
 	}
 	for in, want := range tests {
-		if got := cleanPath(in); got != want {
-			t.Errorf("cleanPath(%q) = %q, want %q", in, got, want)
+		if got := normpath(in); got != want {
+			t.Errorf("normpath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	wd, err := syscall.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{"data": wd + "/data", "./a/../b/": wd + "/b", "/abs//x/": "/abs/x", "": wd} {
+		if got := abspath(in); got != want {
+			t.Errorf("abspath(%q) = %q, want %q", in, got, want)
 		}
 	}
 	joins := map[[2]string]string{{".", "a"}: "a", {"/", "a"}: "/a", {"//", "a"}: "//a", {"/x", "a"}: "/x/a", {"x", "a"}: "x/a"}
