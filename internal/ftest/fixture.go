@@ -81,8 +81,8 @@ type Env struct {
 	Size Size
 	// Backend holds the values the backend's start script printed (the Keys asked for).
 	Backend map[string]string
-	// Dir is an empty scratch folder for this run (a dir fixture's files, a dump to load);
-	// the harness removes it afterwards.
+	// Dir is an empty scratch folder for this run (a dir fixture's files, a dump to load), an
+	// absolute path without symbolic links; the harness removes it afterwards.
 	Dir string
 	// Logf reports progress (data generation, loading) on the harness's output.
 	Logf func(format string, args ...any)

@@ -108,8 +108,12 @@ func (r *Result) Summary() string {
 		fmt.Fprintf(&b, " es_cpu_s=%.2f", f.ESCPUSeconds)
 	}
 	if s := r.Second; s != nil {
-		fmt.Fprintf(&b, " second_sync=(docs=%d +%d ~%d -%d seconds=%.2f cpu_s=%.2f peak_rss_mib=%.1f)",
-			s.Docs, s.Created, s.Updated, s.Deleted, s.Seconds, s.CPUSeconds, mib(s.PeakRSS))
+		changes := fmt.Sprintf("+%d ~%d -%d", s.Created, s.Updated, s.Deleted)
+		if s.Created < 0 {
+			changes = fmt.Sprintf("-%d", s.Deleted) // a service that does not report bulk outcomes
+		}
+		fmt.Fprintf(&b, " second_sync=(docs=%d %s seconds=%.2f cpu_s=%.2f peak_rss_mib=%.1f)",
+			s.Docs, changes, s.Seconds, s.CPUSeconds, mib(s.PeakRSS))
 	}
 	if r.Passed() {
 		b.WriteString(" PASS")
@@ -242,6 +246,13 @@ func (r *runner) run(ctx context.Context, cl *Cluster) (err error) {
 	}
 	if err := os.MkdirAll(filepath.Join(runDir, "scratch"), 0o755); err != nil {
 		return err
+	}
+	// Fixtures get an absolute, symlink-free folder: what they expect (a dir document's path)
+	// must not depend on where the harness was started from.
+	if abs, err := filepath.Abs(runDir); err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			runDir = real
+		}
 	}
 	if !r.opts.Keep {
 		defer os.RemoveAll(runDir)
