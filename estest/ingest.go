@@ -27,7 +27,10 @@ type processor struct {
 	// spaceRuns marks a gsub of `\s+`, the default connector pipeline's white-space squeeze, which
 	// runs on every document: done by hand it costs a tenth of the regular expression.
 	spaceRuns bool
-	pipeName  string
+	// literal is a gsub pattern without any regular-expression syntax (the default pipeline's
+	// U+FFFD removal), replaced with strings.ReplaceAll; "" otherwise.
+	literal  string
+	pipeName string
 }
 
 // condition is the small Painless subset estest evaluates in "if": ctx paths compared with
@@ -171,6 +174,9 @@ func parseProcessors(v any) ([]*processor, *esError) {
 			}
 			p.re = re
 			p.spaceRuns = cfg.str("pattern") == `\s+`
+			if pat := cfg.str("pattern"); pat != "" && regexp.QuoteMeta(pat) == pat {
+				p.literal = pat
+			}
 		}
 		if typ == "pipeline" {
 			p.pipeName = cfg.str("name")
@@ -458,6 +464,15 @@ func (c *ingestCtx) exec(p *processor) error {
 		repl := javaReplacement(cfg.str("replacement"))
 		if p.spaceRuns && !strings.Contains(repl, "$") {
 			return c.stringField(p, func(s string) string { return replaceSpaceRuns(s, repl) })
+		}
+		if p.literal != "" && !strings.Contains(repl, "$") {
+			// The regular expression would also match each invalid UTF-8 byte as U+FFFD.
+			return c.stringField(p, func(s string) string {
+				if !utf8.ValidString(s) {
+					return p.re.ReplaceAllString(s, repl)
+				}
+				return strings.ReplaceAll(s, p.literal, repl)
+			})
 		}
 		return c.stringField(p, func(s string) string { return p.re.ReplaceAllString(s, repl) })
 	case "append":
