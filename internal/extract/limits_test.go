@@ -169,9 +169,12 @@ func TestCancellation(t *testing.T) {
 	})
 	t.Run("per-file timeout", func(t *testing.T) {
 		short := NewLocal(LocalConfig{MaxFileSize: -1, MaxTextSize: 1 << 30, Timeout: 30 * time.Millisecond})
-		_, err := short.Extract(context.Background(), "a.txt", slowReader{pause: time.Millisecond}, -1)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "longer than 30ms") {
-			t.Errorf("err = %v, want a deadline error naming the timeout", err)
+		for _, name := range []string{"a.txt", "a.html", "a.rtf"} {
+			r := io.MultiReader(strings.NewReader(`{\rtf1 `), slowReader{pause: time.Millisecond})
+			_, err := short.Extract(context.Background(), name, r, -1)
+			if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "longer than 30ms") || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s: err = %v, want a deadline error naming the file and the timeout", name, err)
+			}
 		}
 	})
 	t.Run("cancelled inside PDFium", func(t *testing.T) {

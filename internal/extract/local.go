@@ -222,17 +222,25 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	if l.cfg.MaxFileSize >= 0 && size > l.cfg.MaxFileSize {
 		return Content{}, fileError(filename, tooLarge(l.cfg.MaxFileSize, "service.max_file_download_size"))
 	}
+	var deadline time.Time
 	if l.cfg.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout, l.timedOut)
-		defer cancel()
+		if f.kind == streamed {
+			// A streamed format sees its context only between reads, so a deadline checked there
+			// ends it at the same moment; it spares a timer per file, which on a folder of small
+			// files cost more than the extraction.
+			deadline = time.Now().Add(l.cfg.Timeout)
+		} else {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout, l.timedOut)
+			defer cancel()
+		}
 	}
 	src := &sourceErrReader{r: r}
 	r = src
 	if l.cfg.MaxFileSize >= 0 {
 		r = newCapReader(r, l.cfg.MaxFileSize, "service.max_file_download_size")
 	}
-	r = &ctxReader{ctx: ctx, r: r}
+	r = &ctxReader{ctx: ctx, r: r, deadline: deadline, timedOut: l.timedOut}
 	t := newTextBuf(l.cfg.MaxTextSize)
 	err := l.run(ctx, f, r, size, t)
 	if errors.Is(err, errTextFull) {

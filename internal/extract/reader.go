@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // capReader hands out at most max bytes of r. Asked for more, it checks with a one-byte read whether the
@@ -47,11 +48,17 @@ func (c *capReader) Read(p []byte) (int, error) {
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
+	// deadline, when set, ends the reading with timedOut: the per-file timeout of streamed formats.
+	deadline time.Time
+	timedOut error
 }
 
 func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
+	}
+	if !c.deadline.IsZero() && time.Now().After(c.deadline) {
+		return 0, c.timedOut
 	}
 	return c.r.Read(p)
 }
