@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/internal/pyfmt"
 )
 
 // stdJSON is what encoding/json writes with HTML escaping off, the reference for everything
@@ -69,6 +71,28 @@ func BenchmarkMarshalJSONDocument(b *testing.B) {
 	for b.Loop() {
 		if _, err := connector.MarshalJSON(doc); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Floats are written as Python's repr writes them (pyfmt.Float), fast path or not.
+func TestMarshalJSONFloatsMatchPythonRepr(t *testing.T) {
+	vals := []float64{0, -0.0, 1, -1, 0.5, 1e-4, 9.999999999999999e-05, 1e-5, 1e16, 9999999999999998, 1e15, 123.456,
+		1714979289.5, 1.7965296513347871e+09, 0.1, 0.3, 2.5e-10, 1e300, -123456789.125, math.SmallestNonzeroFloat64, math.MaxFloat64}
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 20000; i++ {
+		vals = append(vals, math.Float64frombits(rng.Uint64()), rng.NormFloat64()*math.Pow(10, float64(rng.Intn(40)-20)))
+	}
+	for _, f := range vals {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		got, err := connector.MarshalJSON(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := pyfmt.Float(f); string(got) != want {
+			t.Fatalf("MarshalJSON(%v) = %s, Python repr %s", f, got, want)
 		}
 	}
 }

@@ -88,25 +88,60 @@ func FileExtension(name string) string {
 // NaN and infinities are an error, as is any value encoding/json rejects. Values of other types
 // (structs, json.Marshaler) are encoded by encoding/json.
 func MarshalJSON(v any) ([]byte, error) {
-	b := jsonBufs.Get().(*bytes.Buffer)
+	e := jsonEncoders.Get().(*jsonEncoder)
 	defer func() {
 		// A buffer grown by one huge document is dropped rather than kept for every later one.
-		if b.Cap() <= 1<<20 {
-			b.Reset()
-			jsonBufs.Put(b)
+		if e.buf.Cap() <= 1<<20 {
+			jsonEncoders.Put(e)
 		}
 	}()
+	b := &e.buf
 	b.Reset()
-	if err := appendJSON(b, v, 0); err != nil {
+	var err error
+	if m, ok := v.(map[string]any); ok {
+		err = appendObject(b, m, e.sortedKeys(m), 0)
+	} else {
+		err = appendJSON(b, v, 0)
+	}
+	if err != nil {
 		return nil, err
 	}
 	// One allocation of the exact size: the result outlives the call (it waits in the bulk queue).
 	return append([]byte(nil), b.Bytes()...), nil
 }
 
-// jsonBufs are MarshalJSON's scratch buffers: a sync encodes thousands of documents a second, and
-// growing a fresh buffer for each cost more than the encoding.
-var jsonBufs = gosync.Pool{New: func() any { return new(bytes.Buffer) }}
+// jsonEncoder is MarshalJSON's scratch space: a sync encodes thousands of documents a second, and
+// growing a fresh buffer and sorting the same keys for each cost more than the encoding.
+type jsonEncoder struct {
+	buf  bytes.Buffer
+	keys []string // the sorted keys of the last top-level object
+}
+
+var jsonEncoders = gosync.Pool{New: func() any { return new(jsonEncoder) }}
+
+// sortedKeys returns m's keys in order. The documents of one sync share their keys, so the last
+// order is reused when m has exactly those keys.
+func (e *jsonEncoder) sortedKeys(m map[string]any) []string {
+	if len(e.keys) == len(m) {
+		same := true
+		for _, k := range e.keys {
+			if _, ok := m[k]; !ok {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.keys
+		}
+	}
+	keys := e.keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	e.keys = keys
+	return keys
+}
 
 const maxJSONDepth = 1000
 
@@ -164,21 +199,7 @@ func appendJSON(b *bytes.Buffer, v any, depth int) error {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := appendString(b, k); err != nil {
-				return err
-			}
-			b.WriteByte(':')
-			if err := appendJSON(b, t[k], depth+1); err != nil {
-				return fmt.Errorf("%s: %w", k, err)
-			}
-		}
-		b.WriteByte('}')
-		return nil
+		return appendObject(b, t, keys, depth)
 	case []any:
 		b.WriteByte('[')
 		for i, x := range t {
@@ -256,9 +277,38 @@ func appendJSON(b *bytes.Buffer, v any, depth int) error {
 	return appendMarshal(b, v)
 }
 
+// appendObject writes m with its keys in the given (sorted) order.
+func appendObject(b *bytes.Buffer, m map[string]any, keys []string, depth int) error {
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := appendString(b, k); err != nil {
+			return err
+		}
+		b.WriteByte(':')
+		if err := appendJSON(b, m[k], depth+1); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	b.WriteByte('}')
+	return nil
+}
+
 func appendFloat(b *bytes.Buffer, f float64) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Errorf("float value %v cannot be written as JSON", f)
+	}
+	if a := math.Abs(f); a >= 1e-4 && a < 1e16 {
+		// Python's repr writes these in fixed notation with the shortest digits that read back
+		// as f, which is what 'f' with precision -1 gives; an integral value gets its ".0".
+		start := b.Len()
+		b.Write(strconv.AppendFloat(b.AvailableBuffer(), f, 'f', -1, 64))
+		if bytes.IndexByte(b.Bytes()[start:], '.') < 0 {
+			b.WriteString(".0")
+		}
+		return nil
 	}
 	b.WriteString(pyfmt.Float(f))
 	return nil
@@ -274,7 +324,7 @@ func appendString(b *bytes.Buffer, s string) error {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
@@ -326,6 +376,14 @@ func appendString(b *bytes.Buffer, s string) error {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func appendMarshal(b *bytes.Buffer, v any) error {
 	var buf bytes.Buffer
