@@ -64,6 +64,7 @@ func (d *dialect) connect() (*sql.DB, error) {
 	cfg.InterpolateParams = true
 	cfg.ParseTime = false
 	cfg.AllowNativePasswords = true
+	cfg.Logger = quietLogger{} // the driver's own notes (a killed idle connection) are not errors
 	cfg.Params = map[string]string{
 		// A page is streamed to Elasticsearch while it is read; give a slow bulk queue time
 		// before the server gives up writing to us.
@@ -131,7 +132,7 @@ func (d *dialect) explain(err error) error {
 	if errors.As(err, &myErr) {
 		switch myErr.Number {
 		case 1045:
-			return sqlcore.FieldErr("password", nil, "MySQL denied access to user %q: the user name or the password is wrong", d.s.user)
+			return sqlcore.FieldErr("password", nil, "MySQL denied access to user %q: check \"user\" and \"password\"", d.s.user)
 		case 1044, 1049:
 			return d.databaseMissing()
 		case 1130:
@@ -206,6 +207,10 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 	}
 	return sqlcore.ErrOther
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Print(...any) {}
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
