@@ -19,6 +19,8 @@ import (
 // their text (asyncpg returns a str) or cannot serialise them at all (ranges, records), where
 // the text is the most faithful thing to index.
 var textOIDs = []uint32{
+	// numeric's binary form loses the scale of zero (0.00), which ids keep (str(Decimal)).
+	pgtype.NumericOID,
 	pgtype.QCharOID, pgtype.QCharArrayOID, pgtype.TIDOID, pgtype.TIDArrayOID,
 	pgtype.XMLOID, pgtype.XMLArrayOID, pgtype.TSVectorOID, pgtype.TSVectorArrayOID,
 	pgtype.RecordOID, pgtype.RecordArrayOID,
@@ -63,6 +65,15 @@ func decoderFor(m *pgtype.Map, oid uint32, format int16, unknownArray bool) deco
 				raw = raw[1:] // jsonb's binary format is a version byte and the text
 			}
 			return sqlcore.DecodeJSON(raw)
+		}
+	case pgtype.NumericOID:
+		if format == pgtype.TextFormatCode {
+			return func(raw []byte) (sqlcore.Value, error) {
+				if raw == nil {
+					return nil, nil
+				}
+				return sqlcore.Decimal(string(raw)), nil
+			}
 		}
 	case timetzOID:
 		if format == pgtype.TextFormatCode {

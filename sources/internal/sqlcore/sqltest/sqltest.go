@@ -664,3 +664,81 @@ func otherCA(t *testing.T) string {
 	// On one line, as Kibana's text field delivers a pasted certificate.
 	return strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), "\n", " ")
 }
+
+// GoldenCase is one column type and an awkward value of it, with the document field the
+// original produces for it: {name, SQL column type, SQL expression for the value, the field as
+// compact JSON with object keys sorted}.
+type GoldenCase [4]string
+
+// RunGolden stores every case in a column of one row (and NULL in a second row) and checks
+// the documents field by field.
+// setup runs first (types the columns need).
+func RunGolden(t *testing.T, b Backend, setup []string, cases []GoldenCase) map[string]connector.Document {
+	t.Helper()
+	values, db := b.NewDatabase(t)
+	for _, s := range setup {
+		db.Exec(t, s)
+	}
+	cols := []string{"id INT PRIMARY KEY"}
+	names := []string{"id"}
+	lits := []string{"1"}
+	nulls := []string{"2"}
+	for i, c := range cases {
+		name := fmt.Sprintf("c%02d", i)
+		cols = append(cols, name+" "+c[1])
+		names = append(names, name)
+		lits = append(lits, c[2])
+		nulls = append(nulls, "NULL")
+	}
+	db.Exec(t, "CREATE TABLE golden ("+strings.Join(cols, ", ")+")")
+	db.Exec(t, "INSERT INTO golden ("+strings.Join(names, ", ")+") VALUES ("+strings.Join(lits, ", ")+")")
+	db.Exec(t, "INSERT INTO golden ("+strings.Join(names, ", ")+") VALUES ("+strings.Join(nulls, ", ")+")")
+	src := Open(t, b.Factory, with(values, map[string]any{"tables": "golden"}))
+	docs := Collect(t, src, connector.DocsRequest{})
+	one, ok := docs[b.ID(values, []string{"golden"}, 1)]
+	if !ok {
+		t.Fatalf("no document for row 1 among %v", keys(docs))
+	}
+	two := docs[b.ID(values, []string{"golden"}, 2)]
+	for i, c := range cases {
+		cname, ctype, clit, cwant := c[0], c[1], c[2], c[3]
+		field := b.Field(values, []string{"golden"}, fmt.Sprintf("c%02d", i))
+		got, err := connector.MarshalJSON(one.Fields[field])
+		if err != nil {
+			t.Errorf("%s (%s): %v", cname, ctype, err)
+			continue
+		}
+		if string(got) != cwant {
+			g, w := string(got), cwant
+			if len(g) > 300 {
+				g = g[:300] + "…"
+			}
+			if len(w) > 300 {
+				w = w[:300] + "…"
+			}
+			t.Errorf("%s (%s = %s):\n got %s\nwant %s", cname, ctype, clit, g, w)
+		}
+		if v, present := two.Fields[field]; !present || v != nil {
+			t.Errorf("%s: NULL became %#v (present %v)", cname, v, present)
+		}
+	}
+	return docs
+}
+
+func keys(m map[string]connector.Document) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// JSONString is the JSON of a string, for building expectations.
+func JSONString(s string) string {
+	b, err := connector.MarshalJSON(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
