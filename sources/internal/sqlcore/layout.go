@@ -77,3 +77,19 @@ func TablesValue(tables []string, rule bool) any {
 	}
 	return out
 }
+
+// KeysetPredicate is the condition "key after the position" for databases without row value
+// comparisons (SQL Server, Oracle): (k1 > v1) OR (k1 = v1 AND k2 > v2) OR …. bind returns a
+// fresh placeholder for key column i at every use, since positional binds cannot be reused.
+func KeysetPredicate(cols []string, bind func(i int) string) string {
+	var ors []string
+	for i := range cols {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, cols[j]+" = "+bind(j))
+		}
+		ands = append(ands, cols[i]+" > "+bind(i))
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
