@@ -197,7 +197,7 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 	}
 	var fe *sqlcore.FieldError
 	if errors.As(err, &fe) {
-		return sqlcore.ErrOther
+		return sqlcore.FieldErrorKind(fe)
 	}
 	var netErr net.Error
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) || errors.Is(err, io.EOF) ||

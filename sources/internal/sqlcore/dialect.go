@@ -131,3 +131,13 @@ func FieldErr(field string, err error, format string, args ...any) error {
 	}
 	return &FieldError{Field: field, Err: errors.New(msg)}
 }
+
+// FieldErrorKind classifies an explained connection error: an unreachable host or port may be
+// a server restarting (worth retrying); wrong credentials, databases or certificates are not.
+func FieldErrorKind(fe *FieldError) ErrorKind {
+	switch fe.Field {
+	case "host", "port":
+		return ErrTransient
+	}
+	return ErrOther
+}
