@@ -52,10 +52,10 @@ func TestConvert(t *testing.T) {
 	guid := []byte{0x99, 0xbc, 0xee, 0xa0, 0x0b, 0x9c, 0xf8, 0x4e, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11}
 	off := time.FixedZone("", -(3*3600 + 30*60))
 	tests := []struct {
-		typ  string
-		in   any
-		doc  string
-		str  string
+		typ string
+		in  any
+		doc string
+		str string
 	}{
 		{"INT", int64(42), "42", "42"},
 		{"BIT", true, "true", "True"},

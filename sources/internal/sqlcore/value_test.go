@@ -38,10 +38,10 @@ func TestDecimalStr(t *testing.T) {
 
 func TestBytesRepr(t *testing.T) {
 	tests := map[string]string{
-		"":              "b''",
-		"abc":           "b'abc'",
-		"\x00A\xff'":    `b"\x00A\xff'"`,
-		"'\"":           `b'\'"'`,
+		"":               "b''",
+		"abc":            "b'abc'",
+		"\x00A\xff'":     `b"\x00A\xff'"`,
+		"'\"":            `b'\'"'`,
 		"a\\b\t\n\r\x7f": `b'a\\b\t\n\r\x7f'`,
 	}
 	for in, want := range tests {
@@ -55,11 +55,11 @@ func TestDocValueAndStr(t *testing.T) {
 	ts := time.Date(2024, 1, 2, 3, 4, 5, 120000000, time.UTC)
 	plus2 := time.FixedZone("", 2*3600)
 	tests := []struct {
-		name    string
-		v       Value
-		doc     string // JSON of DocValue
-		str     string
-		truthy  bool
+		name   string
+		v      Value
+		doc    string // JSON of DocValue
+		str    string
+		truthy bool
 	}{
 		{"None", nil, "null", "None", false},
 		{"bool", true, "true", "True", true},
