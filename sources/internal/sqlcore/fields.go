@@ -53,7 +53,7 @@ func FetchSizeField(order, def int) connector.Field {
 	return connector.Field{Key: "fetch_size", Label: "Rows per query", Order: order, Type: connector.TypeInt,
 		Display: connector.DisplayNumeric, Optional: true, DefaultValue: def,
 		UIRestrictions: []string{connector.UIAdvanced},
-		Tooltip:        "Tables are read in pages of this many rows, ordered by primary key. Larger pages mean fewer queries and more memory per page."}
+		Tooltip:        "Tables are read in pages of this many rows, ordered by primary key. Larger pages mean fewer queries; rows are streamed, so memory does not grow with the page."}
 }
 
 // RetryCountField is the number of attempts of a query that fails for a transient reason.
