@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -81,6 +82,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("CancelStopsQuery", func(t *testing.T) { testCancelStopsQuery(t, b) })
 	t.Run("WrongSettings", func(t *testing.T) { testWrongSettings(t, b) })
 	t.Run("TLS", func(t *testing.T) { testTLS(t, b) })
+	t.Run("BoundedMemory", func(t *testing.T) { testBoundedMemory(t, b) })
 }
 
 // Open builds a source from configuration values.
@@ -741,4 +743,55 @@ func JSONString(s string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// testBoundedMemory reads a table of 60,000 rows of about 1 KiB (60 MB) and checks that the heap
+// the sync holds does not grow with the rows read: the source streams, it does not collect.
+func testBoundedMemory(t *testing.T, b Backend) {
+	if testing.Short() {
+		t.Skip("loads 60 MB")
+	}
+	values, db := b.NewDatabase(t)
+	db.Exec(t, "CREATE TABLE big (id INT PRIMARY KEY, body VARCHAR(2000))")
+	const rows = 60_000
+	filler := strings.Repeat("x", 1000)
+	for lo := 1; lo <= rows; lo += 1000 {
+		var vals []string
+		for i := lo; i < lo+1000; i++ {
+			vals = append(vals, fmt.Sprintf("(%d, '%d %s')", i, i, filler))
+		}
+		db.Exec(t, "INSERT INTO big (id, body) VALUES "+strings.Join(vals, ", "))
+	}
+	src := Open(t, b.Factory, with(values, map[string]any{"tables": "big", "fetch_size": 500}))
+	var samples []uint64
+	n := 0
+	err := src.Docs(context.Background(), connector.DocsRequest{}, func(connector.Document) error {
+		n++
+		if n%10_000 == 0 {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			samples = append(samples, ms.HeapAlloc)
+		}
+		return nil
+	})
+	if err != nil || n != rows {
+		t.Fatalf("Docs: %d rows, %v", n, err)
+	}
+	lo, hi := samples[0], samples[0]
+	for _, s := range samples {
+		lo, hi = min(lo, s), max(hi, s)
+	}
+	t.Logf("live heap every 10,000 rows: %v (KiB)", kib(samples))
+	if hi-lo > 2<<20 {
+		t.Errorf("the live heap grew by %d KiB while reading %d rows: %v KiB", (hi-lo)>>10, rows, kib(samples))
+	}
+}
+
+func kib(s []uint64) []uint64 {
+	out := make([]uint64, len(s))
+	for i, x := range s {
+		out[i] = x >> 10
+	}
+	return out
 }
