@@ -49,12 +49,10 @@ type Spec struct {
 
 // Options are the service-wide settings of the engine.
 type Options struct {
-	Client        *es.Client
-	Bulk          config.Bulk
-	MaxRetries    int
-	RetryInterval time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	Client *es.Client
+	Bulk   config.Bulk
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Engine runs one job's document flow: source → rules → content → queue →
@@ -89,8 +87,6 @@ func New(opts Options, spec Spec) *Engine {
 		ChunkSize:      b.ChunkSize,
 		ChunkMaxBytes:  config.MiB(b.ChunkMaxMemSize),
 		MaxConcurrency: b.MaxConcurrency,
-		MaxRetries:     opts.MaxRetries,
-		RetryInterval:  opts.RetryInterval,
 		OpsLogging:     b.EnableOperationsLogging,
 		Log:            opts.Log,
 		Monitor: ErrorMonitorConfig{
@@ -148,6 +144,7 @@ func (e *Engine) Counters() map[string]int64 {
 		"deletes_of_missing_docs":   st.DeleteMissing,
 		"bulk_item_results_created": st.Created,
 		"bulk_item_results_updated": st.Updated,
+		"bulk_requests_repeated":    st.Repeated,
 	}
 }
 
