@@ -403,6 +403,9 @@ func jobMetadata(e *syncer.Engine) map[string]any {
 		}
 		md["failed_documents"] = list
 	}
+	if inc := e.IncompleteListing(); inc != nil {
+		md["incomplete_listing"] = inc
+	}
 	return md
 }
 

@@ -63,8 +63,10 @@ type Engine struct {
 	log  *slog.Logger
 	sink *Sink
 	seen *idSet
+	// incomplete collects the parts of the listing the source could not read.
+	incomplete *incomplete
 
-	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed atomic.Int64
+	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed, keptContent atomic.Int64
 }
 
 // New prepares an engine; Run executes it once.
@@ -79,7 +81,14 @@ func New(opts Options, spec Spec) *Engine {
 		spec.Downloads = 1
 	}
 	b := opts.Bulk
-	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet()}
+	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet(), incomplete: &incomplete{log: opts.Log}}
+	prev := spec.Request.OnIncomplete
+	e.spec.Request.OnIncomplete = func(scope string, cause error) {
+		e.incomplete.report(scope, cause)
+		if prev != nil {
+			prev(scope, cause)
+		}
+	}
 	e.sink = NewSink(SinkOptions{
 		Client:         opts.Client,
 		Index:          spec.Index,
@@ -133,6 +142,7 @@ func (e *Engine) Counters() map[string]int64 {
 		"doc_deletes_queued":        e.deletes.Load(),
 		"binary_docs_downloaded":    e.downloaded.Load(),
 		"binary_docs_failed":        e.contentFailed.Load(),
+		"docs_content_kept":         e.keptContent.Load(),
 		"docs_dropped_too_large":    e.tooLarge.Load(),
 		"bulk_requests":             st.Requests,
 		"bulk_item_retries":         st.Retried,
@@ -151,9 +161,15 @@ func (e *Engine) Counters() map[string]int64 {
 // ItemErrors returns the last documents Elasticsearch refused.
 func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 
+// IncompleteListing says what the source could not list; nil when it
+// listed everything.
+func (e *Engine) IncompleteListing() *IncompleteListing { return e.incomplete.summary() }
+
 // Run executes the job. It returns when every queued operation has an
 // outcome, or with the first error (source failure, error budget spent,
-// Elasticsearch unreachable, cancellation).
+// Elasticsearch unreachable, cancellation). A job whose source reported
+// part of its listing as unreadable writes everything it read, deletes
+// nothing, and returns an *IncompleteListingError.
 func (e *Engine) Run(ctx context.Context) error {
 	b := e.opts.Bulk
 	q := newQueue(b.QueueMaxSize, config.MiB(b.QueueMaxMemSize), config.Seconds(b.QueueRefreshTimeout))
@@ -164,7 +180,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer q.close()
 		return e.produce(gctx, q)
 	})
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return e.incomplete.err()
 }
 
 func (e *Engine) produce(ctx context.Context, q *queue) error {
@@ -305,31 +324,32 @@ func (d *downloads) wait() error {
 	return d.failed()
 }
 
-// withContent downloads and extracts a document's content, then queues it.
-// A content failure costs the document its body, never the document.
-func (e *Engine) withContent(ctx context.Context, p *prepared) {
+// withContent downloads and extracts a document's content into its body.
+// It reports false when the download or extraction failed; content skipped
+// on purpose (type, size) is not a failure.
+func (e *Engine) withContent(ctx context.Context, p *prepared) bool {
 	c := p.doc.Content
 	ex := e.spec.Extractor
 	if err := ex.Check(c.Name, c.Size); err != nil {
 		e.log.Debug("Content not extracted", "doc_id", p.id, "file", c.Name, "reason", err.Error())
-		return
+		return true
 	}
 	r, err := c.Open(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not download the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not download the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	defer r.Close()
 	out, err := ex.Extract(ctx, c.Name, r, c.Size)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not extract the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not extract the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	if out.Warning != "" {
 		e.log.Warn(out.Warning, "doc_id", p.id, "file", c.Name)
@@ -338,12 +358,15 @@ func (e *Engine) withContent(ctx context.Context, p *prepared) {
 		p.body[k] = v
 	}
 	e.downloaded.Add(1)
+	return true
 }
 
 func (e *Engine) emitIndex(ctx context.Context, q *queue, dl *downloads, p *prepared, kind OpKind) error {
 	if p.doc.Content != nil && e.spec.Extractor != nil {
 		return dl.go_(ctx, func() error {
-			e.withContent(ctx, p)
+			if !e.withContent(ctx, p) {
+				return e.enqueueKeepingContent(ctx, q, p)
+			}
 			return e.enqueue(ctx, q, kind, p)
 		})
 	}
@@ -403,6 +426,12 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	}
 	if err != nil || before == 0 {
 		return err
+	}
+	if e.incomplete.any() {
+		// A document in a part that could not be read is not a deleted one.
+		e.incomplete.skipDeletions()
+		e.log.Warn("The listing was incomplete: skipping the deletion of stale documents in this sync")
+		return nil
 	}
 	return e.deleteUnseen(ctx, q)
 }
