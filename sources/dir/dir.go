@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -97,7 +96,6 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	return &Source{
 		dir:     cfg.String("directory"),
 		pattern: cfg.String("pattern"),
-		log:     env.Log().With("service_type", ServiceType),
 	}, nil
 }
 
@@ -105,7 +103,6 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 type Source struct {
 	dir     string
 	pattern string
-	log     *slog.Logger
 }
 
 var _ connector.ConfigValidator = (*Source)(nil)
@@ -138,8 +135,10 @@ func (s *Source) checkRoot() error {
 	return nil
 }
 
-// Docs emits one document per matching file, walking the tree as it goes.
-func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(connector.Document) error) error {
+// Docs emits one document per matching file, walking the tree as it goes. A folder or file below
+// the root that cannot be read is reported to the service (which then deletes nothing) and the
+// walk goes on; an unreadable root fails the sync.
+func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	pat, err := compilePattern(s.pattern)
 	if err != nil {
 		return fmt.Errorf("configuration field \"pattern\": %w", err)
@@ -151,8 +150,8 @@ func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(co
 		return err
 	}
 	w := &walker{
-		pat: pat,
-		log: s.log,
+		pat:    pat,
+		report: req.ReportIncomplete,
 		visit: func(path string, info fs.FileInfo) error {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode"
 )
 
@@ -230,16 +230,25 @@ func (p *pattern) matchesFile(states []int, name string) bool {
 // walker streams the files matching a pattern under a root, one directory batch at a time.
 type walker struct {
 	pat   *pattern
-	log   *slog.Logger
 	visit func(path string, info fs.FileInfo) error
+	// report receives what could not be read below the root (a folder that cannot be opened or
+	// listed to the end, a file that cannot be examined); the walk goes on with the rest.
+	report func(path string, err error)
 }
+
+// File system access of the walk; tests replace them to make part of a tree unreadable even to
+// root, which permissions cannot do.
+var (
+	openDir  = os.Open
+	statPath = os.Stat
+)
 
 // readBatch bounds how many directory entries are held at once, so a huge flat directory does
 // not have to be listed in memory.
 const readBatch = 256
 
-// walk visits root. Errors reading root are returned; errors reading a subdirectory are logged
-// and the subdirectory skipped.
+// walk visits root. Errors reading root are returned; what cannot be read below it is reported
+// and skipped. Something that vanished during the walk is neither: it is gone.
 func (w *walker) walk(ctx context.Context, root string) error {
 	if w.pat.noFiles {
 		return nil
@@ -248,12 +257,14 @@ func (w *walker) walk(ctx context.Context, root string) error {
 }
 
 func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot bool) error {
-	f, err := os.Open(dir)
+	f, err := openDir(dir)
 	if err != nil {
 		if isRoot {
 			return err
 		}
-		w.log.Warn("skipping unreadable directory", "path", dir, "error", err)
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.report(dir, err)
+		}
 		return nil
 	}
 	defer f.Close()
@@ -274,7 +285,7 @@ func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot b
 			if isRoot {
 				return err
 			}
-			w.log.Warn("stopped reading directory", "path", dir, "error", err)
+			w.report(dir, fmt.Errorf("listing stopped part-way: %w", err))
 			return nil
 		}
 	}
@@ -287,19 +298,28 @@ func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []
 	isDir := e.IsDir()
 	var target fs.FileInfo
 	if symlink {
-		// Like pathlib, follow the link to learn what it points at; a dangling link is neither
-		// a file nor a directory.
-		if st, err := os.Stat(path); err == nil {
+		// Like pathlib, follow the link to learn what it points at; a dangling link (or a loop)
+		// is neither a file nor a directory, but a target we may not examine is unread.
+		st, err := statPath(path)
+		switch {
+		case err == nil:
 			target = st
 			isDir = st.IsDir()
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ELOOP):
+			w.report(path, err)
+			return nil
 		}
 	}
 	if !isDir && w.pat.matchesFile(states, name) {
 		info := target
 		if info == nil {
-			st, err := os.Stat(path)
-			if err != nil {
+			st, err := statPath(path)
+			if errors.Is(err, fs.ErrNotExist) {
 				// Vanished between listing and stat: pathlib's is_file() is false too.
+				return nil
+			}
+			if err != nil {
+				w.report(path, err)
 				return nil
 			}
 			info = st
