@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,8 +80,9 @@ type stormEnv struct {
 	mode   protocol.Mode
 	store  *protocol.Store // reaches the cluster directly, never through the proxy
 	client *es.Client
-	// connector creates a dir connector syncing folder into index.
-	connector func(t *testing.T, id, index, folder string)
+	// connector creates a dir connector syncing folder into index and
+	// returns its id.
+	connector func(t *testing.T, index, folder string) string
 	// config writes config.yml for a service reaching the cluster at host.
 	config func(t *testing.T, host string, connectors map[string]string, extraES string) string
 	// startJob creates a full sync job as Kibana does.
@@ -127,8 +130,9 @@ func estestStorm(t *testing.T, mode protocol.Mode) *stormEnv {
 	c := newCluster(t, mode)
 	return &stormEnv{
 		mode: mode, store: c.store, client: c.client,
-		connector: func(t *testing.T, id, index, folder string) {
-			c.connector(id, "dir", index, map[string]any{"directory": folder})
+		connector: func(t *testing.T, index, folder string) string {
+			c.connector("storm", "dir", index, map[string]any{"directory": folder})
+			return "storm"
 		},
 		config: func(t *testing.T, host string, connectors map[string]string, extraES string) string {
 			return c.configFor(host, connectors, extraES, "")
@@ -187,9 +191,8 @@ func runStorm(t *testing.T, env *stormEnv, target, root string, n int, mix fault
 	front := httptest.NewServer(proxy)
 	t.Cleanup(front.Close)
 
-	suffix := fmt.Sprint(time.Now().UnixNano())
-	id, index := "storm-"+suffix, "search-storm-"+suffix
-	env.connector(t, id, index, folder)
+	index := fmt.Sprint("search-storm-", time.Now().UnixNano())
+	id := env.connector(t, index, folder)
 	p := start(t, "service", env.config(t, front.URL, map[string]string{id: "dir"}, stormConfig+extraES))
 
 	// Kibana's view: the connector must never show an error.
@@ -288,33 +291,11 @@ func TestStormAgainstRealElasticsearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	do := func(method, path string, body, out any) {
-		t.Helper()
-		if err := client.Request(ctx, method, path, body, out); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
 	if err := client.Request(ctx, "GET", "/_connector?size=0", nil, nil); err == nil {
 		t.Skip("this cluster has the connector API; the estest-based storm covers that mode")
 	}
-	installEntSearchStandIns(t, do)
-	// The connector indices must exist before the connector document is
-	// written; the templates give them their aliases.
-	for _, idx := range []string{".elastic-connectors-v1", ".elastic-connectors-sync-jobs-v1"} {
-		if err := client.Request(ctx, "PUT", "/"+idx, nil, nil); err != nil && !strings.Contains(err.Error(), "already_exists") {
-			t.Fatalf("PUT /%s: %v", idx, err)
-		}
-	}
 	store, err := protocol.Open(ctx, client, protocol.Options{Force: protocol.ModeIndex})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var schema map[string]any
-	out, err := execOutput(binary, "source", "describe", "dir", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jsonUnmarshal(out, &schema); err != nil {
 		t.Fatal(err)
 	}
 	// Maven Central's newest nodes are older than this service's target;
@@ -322,21 +303,30 @@ func TestStormAgainstRealElasticsearch(t *testing.T) {
 	t.Setenv("ALLOW_ES_VERSION_MISMATCH", "true")
 	env := &stormEnv{
 		mode: protocol.ModeIndex, store: store, client: client,
-		connector: func(t *testing.T, id, index, folder string) {
-			var conf map[string]any
-			if err := jsonUnmarshal(out, &struct {
-				Configuration *map[string]any `json:"configuration"`
-			}{&conf}); err != nil {
+		// As a user would on a cluster without the connector API: the
+		// CLI creates the connector indices, the connector and its index.
+		connector: func(t *testing.T, index, folder string) string {
+			dir := t.TempDir()
+			values := filepath.Join(dir, "values.json")
+			direct := filepath.Join(dir, "config.yml")
+			if err := os.WriteFile(values, []byte(fmt.Sprintf(`{"directory": %q}`, folder)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			conf["directory"].(map[string]any)["value"] = folder
-			do("PUT", "/"+protocol.ConnectorsAlias+"/_doc/"+id+"?refresh=true", map[string]any{
-				"name": "storm test", "index_name": index, "service_type": "dir", "status": "configured",
-				"is_native": false, "deleted": false, "configuration": conf, "features": schema["features"],
-				"scheduling": map[string]any{"full": map[string]any{"enabled": false, "interval": "0 0 0 * * ?"}},
-				"pipeline":   map[string]any{"name": "search-default-ingestion", "extract_binary_content": true, "reduce_whitespace": true, "run_ml_inference": true},
-			}, nil)
+			yml := fmt.Sprintf("elasticsearch:\n  host: %s\n  username: %q\n  password: %q\nconnectors: []\n", url, cfg.Username, cfg.Password)
+			if err := os.WriteFile(direct, []byte(yml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary, "-c", direct, "connector", "create", "--service-type", "dir", "--index-name", index,
+				"--name", "storm test", "--index-language", "en", "--from-file", values)
+			cmd.Env = append(os.Environ(), "ENV_FILE=/dev/null")
+			cmd.Stdin = strings.NewReader("")
+			out, err := cmd.CombinedOutput()
+			m := regexp.MustCompile(`ID: ([^,]+),`).FindStringSubmatch(string(out))
+			if err != nil || m == nil {
+				t.Fatalf("connector create: %v\n%s", err, out)
+			}
 			t.Cleanup(func() { _ = client.Request(context.Background(), "DELETE", "/"+index, nil, nil) })
+			return m[1]
 		},
 		config: func(t *testing.T, host string, connectors map[string]string, extraES string) string {
 			var b strings.Builder

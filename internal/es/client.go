@@ -326,11 +326,6 @@ func (e *ConnError) Error() string {
 
 func (e *ConnError) Unwrap() error { return e.Err }
 
-func drain(res *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
-	res.Body.Close()
-}
-
 // Sleep waits for d or until ctx ends, whichever comes first; it returns
 // ctx's error in the second case. Retry loops across the service use it.
 func Sleep(ctx context.Context, d time.Duration) error {
