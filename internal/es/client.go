@@ -305,7 +305,7 @@ func (c *Client) wrapTransportErr(req *http.Request, err error, gaveUp string) e
 	if isTimeout(err) {
 		msg = fmt.Sprintf("request %s %s timed out after %s", req.Method, req.URL.Path, c.timeout)
 	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		msg = fmt.Sprintf("the answer to %s %s was cut short: %s", req.Method, req.URL.Path, msg)
+		msg = fmt.Sprintf("the connection closed before the whole answer to %s %s arrived: %s", req.Method, req.URL.Path, msg)
 	}
 	if gaveUp != "" {
 		msg += "; " + gaveUp
