@@ -50,7 +50,7 @@ func TestWritesWhoseAnswerIsLost(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				claimed, err := s.Claim(ctx, j, "worker-1")
+				claimed, err := s.Claim(ctx, j, Worker{Hostname: "worker-1"})
 				if err != nil {
 					t.Fatalf("claim: %v (proxy: %s)", err, proxy.Stats())
 				}
