@@ -44,7 +44,8 @@ type Mix struct {
 	// RetryAfter, when positive, is sent as Retry-After (whole seconds,
 	// rounded up) on 429 and 503 answers.
 	RetryAfter time.Duration
-	// Only, when set, limits faults to requests whose path contains it.
+	// Only, when set, limits faults (and the random draws deciding them) to
+	// requests whose path contains it.
 	Only string
 	// MaxFaults, when positive, stops injecting after that many faults.
 	MaxFaults int64
@@ -132,16 +133,18 @@ const (
 )
 
 // decide draws the request's fate; one draw per fault keeps a seed's
-// sequence of decisions independent of which faults are enabled.
+// sequence of decisions independent of which faults are enabled. Only the
+// requests that Only lets through draw, so that the faults a sequential
+// client meets replay exactly whatever else goes through the proxy.
 func (p *Proxy) decide(r *http.Request) fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d, u, b, c, g := p.rng.Float64(), p.rng.Float64(), p.rng.Float64(), p.rng.Float64(), p.rng.Float64()
-	if p.off {
-		return none
-	}
 	m := p.mix
 	if m.Only != "" && !strings.Contains(r.URL.Path, m.Only) {
+		return none
+	}
+	d, u, b, c, g := p.rng.Float64(), p.rng.Float64(), p.rng.Float64(), p.rng.Float64(), p.rng.Float64()
+	if p.off {
 		return none
 	}
 	if m.MaxFaults > 0 && p.injected >= m.MaxFaults {
