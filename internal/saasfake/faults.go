@@ -70,7 +70,6 @@ func (f *Faults) Middleware(next http.Handler, errorBody func(status int, msg st
 			used := int((n - 1) % int64(cfg.RateLimit))
 			w.Header().Set("X-RateLimit-Limit", strconv.Itoa(cfg.RateLimit))
 			w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(cfg.RateLimit-used-1))
-			w.Header().Set("X-RateLimit-Reset", time.Now().UTC().Add(time.Minute).Truncate(time.Minute).Format(time.RFC3339))
 		}
 		fail := func(status int, msg string) {
 			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
@@ -88,6 +87,7 @@ func (f *Faults) Middleware(next http.Handler, errorBody func(status int, msg st
 			f.throttled.Add(1)
 			if cfg.RetryAfter >= 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(cfg.RetryAfter))
+				w.Header().Set("X-RateLimit-Reset", time.Now().UTC().Add(time.Duration(cfg.RetryAfter)*time.Second).Format(time.RFC3339))
 			}
 			w.Header().Set("RateLimit-Reason", "jira-quota-global-based")
 			fail(http.StatusTooManyRequests, "Rate limit exceeded.")
