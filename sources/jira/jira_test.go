@@ -153,7 +153,6 @@ func TestDocuments(t *testing.T) {
 	}
 }
 
-
 // TestDocumentLevelSecurity checks the access lists the original computes, per case.
 func TestDocumentLevelSecurity(t *testing.T) {
 	ts := fake.NewTestServer(t, small)
