@@ -15,6 +15,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/saasfake"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
 )
 
@@ -298,3 +299,5 @@ func TestAdvancedRules(t *testing.T) {
 		t.Error("attachment result keeps a body")
 	}
 }
+
+func TestFieldsDoc(t *testing.T) { fielddoc.Check(t, Factory, "../../docs/sources/confluence.md") }

@@ -15,6 +15,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/saasfake"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
 	atl "github.com/connectors-go/connectors/sources/internal/atlassian"
 )
@@ -350,3 +351,5 @@ func TestErrorsNameTheSetting(t *testing.T) {
 		t.Errorf("unknown projects: %v", err)
 	}
 }
+
+func TestFieldsDoc(t *testing.T) { fielddoc.Check(t, Factory, "../../docs/sources/jira.md") }
