@@ -15,8 +15,8 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/saasfake"
-	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 )
 
 var small = fake.Config{Spaces: 2, PagesPerSpace: 12, AttachmentsPerPage: 1, Users: 10, MaxResults: 5}

@@ -269,6 +269,7 @@ func (s *Source) verifyProjects(ctx context.Context) error {
 	}
 	var all []map[string]any
 	if err := s.client.GetJSON(ctx, s.url("rest/api/2/project"), &all); err != nil {
+		//lint:ignore ST1005 the message is the vendor's (or the original's) own text, which users know
 		return fmt.Errorf("Unable to verify projects: %v. Error: %w", pyList(s.projects), s.explain(err))
 	}
 	have := map[string]bool{}

@@ -15,9 +15,9 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/saasfake"
-	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
 	atl "github.com/connectors-go/connectors/sources/internal/atlassian"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 )
 
 var small = fake.Config{Projects: 3, IssuesPerProject: 12, AttachmentsPerIssue: 1, Users: 14, MaxResults: 5}

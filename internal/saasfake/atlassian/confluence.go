@@ -204,6 +204,7 @@ func (f *Fake) parseCQL(cql string) (cqlQuery, error) {
 		case reCQLTypeEq.MatchString(clause):
 			types = splitList(reCQLTypeEq.FindStringSubmatch(clause)[1])
 		default:
+			//lint:ignore ST1005 the message is the vendor's (or the original's) own text, which users know
 			return q, fmt.Errorf("Could not parse cql : %s", cql)
 		}
 		for _, k := range keys {

@@ -337,19 +337,6 @@ func ContentAttachment(c ContentInfo, k int) AttachmentInfo {
 	}
 }
 
-// attachmentByID parses "att<id*10+k>".
-func attachmentByID(id string) (contentID string, k int, ok bool) {
-	s, found := strings.CutPrefix(id, "att")
-	if !found {
-		return "", 0, false
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return "", 0, false
-	}
-	return strconv.FormatInt(v/10, 10), int(v % 10), true
-}
-
 // words is a deterministic run of n words chosen by seed.
 func words(seed, n int) string {
 	vocab := [...]string{"index", "search", "query", "shard", "replica", "mapping", "token", "sync", "connector",

@@ -193,12 +193,14 @@ func (f *Fake) jqlProjects(jql string) ([]int, error) {
 	case reEq.MatchString(q):
 		keys = []string{strings.Trim(reEq.FindStringSubmatch(q)[1], `"'`)}
 	default:
+		//lint:ignore ST1005 the message is the vendor's (or the original's) own text, which users know
 		return nil, fmt.Errorf("Error in the JQL Query: the fake understands only 'key IS NOT EMPTY', 'project in (...)' and 'project = X' (got %q).", jql)
 	}
 	var out []int
 	for _, k := range keys {
 		p, ok := f.project(k)
 		if !ok {
+			//lint:ignore ST1005 the message is the vendor's (or the original's) own text, which users know
 			return nil, fmt.Errorf("The value '%s' does not exist for the field 'project'.", k)
 		}
 		out = append(out, p.Index)

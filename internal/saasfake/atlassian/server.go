@@ -16,7 +16,6 @@ package atlassian
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/connectors-go/connectors/internal/saasfake"
@@ -169,5 +168,3 @@ func base(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
-
-func trimSlash(s string) string { return strings.TrimSuffix(s, "/") }
