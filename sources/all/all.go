@@ -12,4 +12,8 @@ import (
 	_ "github.com/connectors-go/connectors/sources/confluence"
 	_ "github.com/connectors-go/connectors/sources/dir"
 	_ "github.com/connectors-go/connectors/sources/jira"
+	_ "github.com/connectors-go/connectors/sources/mssql"
+	_ "github.com/connectors-go/connectors/sources/mysql"
+	_ "github.com/connectors-go/connectors/sources/oracle"
+	_ "github.com/connectors-go/connectors/sources/postgresql"
 )
