@@ -27,10 +27,10 @@ type appAuth struct {
 	id  int64
 	key *rsa.PrivateKey
 
-	mu      sync.Mutex
-	inst    []installation // the installations of the right kind, read once
-	read    bool
-	tokens  map[int64]string
+	mu        sync.Mutex
+	inst      []installation // the installations of the right kind, read once
+	read      bool
+	tokens    map[int64]string
 	currentID int64
 }
 

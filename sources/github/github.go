@@ -1045,5 +1045,4 @@ var (
 	_ connector.DownloadConcurrencyLimiter = (*Source)(nil)
 )
 
-
 func asNotFound(err error, target **notFound) bool { return errors.As(err, target) }

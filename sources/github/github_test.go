@@ -221,9 +221,9 @@ func TestDocuments(t *testing.T) {
 		"createdAt": fake.Time(repo.Created), "isArchived": repo.Archived, "type": "Repository",
 	})
 	for _, th := range []fake.ThreadInfo{
-		fake.ThreadAt(repo, 1, true, 1, small.PullsPerRepo, small.BigFirst),  // 105 comments, 53 reviews: more pages
+		fake.ThreadAt(repo, 1, true, 1, small.PullsPerRepo, small.BigFirst),   // 105 comments, 53 reviews: more pages
 		fake.ThreadAt(repo, 1, false, 1, small.IssuesPerRepo, small.BigFirst), // 105 comments
-		fake.ThreadAt(repo, 2, true, 1, small.PullsPerRepo, small.BigFirst),  // merged, a reviewer
+		fake.ThreadAt(repo, 2, true, 1, small.PullsPerRepo, small.BigFirst),   // merged, a reviewer
 		fake.ThreadAt(ts.Repo(0), 4, false, 1, small.IssuesPerRepo, small.BigFirst),
 	} {
 		got, ok := c.docs[th.ID]

@@ -83,7 +83,7 @@ func validateRulesShape(rules any) []string {
 }
 
 type rule struct {
-	repo                      string
+	repo                    string
 	issue, pr, branch, path string
 }
 
