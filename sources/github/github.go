@@ -623,8 +623,9 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 			if done == resume.done && name == resume.last {
 				return nil
 			}
-			// The listing changed since the checkpoint: start again from here on is not safe,
-			// but emitting a repository twice is harmless, so read this one.
+			// The listing changed since the checkpoint (this is not the repository it named):
+			// read this one; the ones skipped before it are caught up by the next sync, and a
+			// resumed job deletes nothing.
 		}
 		if err := s.repository(ctx, req, node, emit); err != nil {
 			return err
