@@ -12,6 +12,7 @@ import (
 	_ "github.com/connectors-go/connectors/sources/confluence"
 	_ "github.com/connectors-go/connectors/sources/dir"
 	_ "github.com/connectors-go/connectors/sources/github"
+	_ "github.com/connectors-go/connectors/sources/gitlab"
 	_ "github.com/connectors-go/connectors/sources/jira"
 	_ "github.com/connectors-go/connectors/sources/mssql"
 	_ "github.com/connectors-go/connectors/sources/mysql"
