@@ -208,7 +208,6 @@ func (s *Source) explain(err error) error {
 	if errors.As(err, &se) {
 		switch se.Status {
 		case http.StatusUnauthorized:
-			//lint:ignore ST1005 the original's message, which users know
 			return fmt.Errorf("%s: Your Github token is either expired or revoked. Please check again. (%w)", s.credField(), err)
 		case http.StatusForbidden:
 			return fmt.Errorf("%s: Provided GitHub token does not have the necessary permissions to perform the request for the URL: %s. (%w)", s.credField(), se.URL, err)
@@ -238,15 +237,6 @@ type GraphQLError struct{ Errors []gqlError }
 func (e *GraphQLError) Error() string {
 	b, _ := json.Marshal(e.Errors)
 	return "Error while executing query. Exception: " + string(b)
-}
-
-func (e *GraphQLError) notFound() bool {
-	for _, x := range e.Errors {
-		if x.Type != "NOT_FOUND" {
-			return false
-		}
-	}
-	return len(e.Errors) > 0
 }
 
 // graphql runs a query. GitHub's GraphQL rate limit answers 200 with a RATE_LIMITED error: then
@@ -398,6 +388,7 @@ func (s *Source) ValidateConfig(ctx context.Context) error {
 		return err
 	}
 	if len(bad) > 0 {
+		//lint:ignore ST1005 the original's message, which users know
 		return fmt.Errorf("configuration field \"repositories\": Inaccessible repositories '%s'.", strings.Join(bad, ", "))
 	}
 	return nil
@@ -424,6 +415,7 @@ func (s *Source) checkScopes(ctx context.Context) error {
 		scopes["read:org"] = true
 	}
 	if !scopes["repo"] || !scopes["user"] || !scopes["read:org"] {
+		//lint:ignore ST1005 the original's message, which users know
 		return errors.New(`configuration field "token": Configured token does not have required rights to fetch the content. Required scopes are 'repo', 'user', and 'read:org'.`)
 	}
 	if len(scopes) > 3 {

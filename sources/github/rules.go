@@ -153,6 +153,7 @@ func (s *Source) ruleDocs(ctx context.Context, req connector.DocsRequest, emit f
 			}
 			var nf *notFound
 			if asNotFound(err, &nf) {
+				//lint:ignore ST1005 the original's message, which users know
 				return fmt.Errorf("advanced sync rules: Inaccessible repositories '%s'.", nf.name)
 			}
 			req.ReportIncomplete("GitHub repository "+r.repo, err)

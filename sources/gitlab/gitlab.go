@@ -107,6 +107,7 @@ func (s *Source) explain(err error) error {
 		case http.StatusForbidden:
 			return fmt.Errorf("configuration field \"token\": Access forbidden: the token lacks a scope (api, read_api, read_repository): %w", err)
 		case http.StatusNotFound:
+			//lint:ignore ST1005 the original's message, which users know
 			return fmt.Errorf("Resource not found: %w", err)
 		}
 	}
@@ -204,6 +205,7 @@ func iid(v any) any {
 func (s *Source) Ping(ctx context.Context) error {
 	var me map[string]any
 	if err := s.client.GetJSON(ctx, s.base+"/api/v4/user", &me); err != nil {
+		//lint:ignore ST1005 the original's message, which users know
 		return fmt.Errorf("Failed to connect to GitLab: %w", s.explain(err))
 	}
 	return nil
@@ -244,6 +246,7 @@ func (s *Source) ValidateConfig(ctx context.Context) error {
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
+		//lint:ignore ST1005 the original's message, which users know
 		return fmt.Errorf("configuration field \"projects\": The following projects are not accessible: %s. Please check the project paths and ensure your token has access.", strings.Join(bad, ", "))
 	}
 	return nil

@@ -338,4 +338,3 @@ func TestBaseURLOverride(t *testing.T) {
 }
 
 func TestFieldsDoc(t *testing.T) { fielddoc.Check(t, Factory, "../../docs/sources/gitlab.md") }
-

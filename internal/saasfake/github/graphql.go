@@ -64,7 +64,7 @@ func connection(typ string, total int, item func(i int) any, edge func(i int, no
 		if a, ok := args["after"].(string); ok && a != "" {
 			n, ok := fromCursor(a)
 			if !ok {
-				return nil, fmt.Errorf("`%s` does not appear to be a valid cursor.", a)
+				return nil, &sf.GQLError{Message: fmt.Sprintf("`%s` does not appear to be a valid cursor.", a)}
 			}
 			start = n + 1
 		}

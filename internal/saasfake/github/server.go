@@ -210,8 +210,8 @@ func (f *Fake) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 		if path == "/app" || strings.HasPrefix(path, "/app/") {
-			if err := f.checkJWT(r.Header.Get("Authorization")); err != nil {
-				writeError(w, http.StatusUnauthorized, err.Error())
+			if msg := f.checkJWT(r.Header.Get("Authorization")); msg != "" {
+				writeError(w, http.StatusUnauthorized, msg)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -236,28 +236,28 @@ func (f *Fake) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// checkJWT verifies an app's JSON web token: RS256 signed with the app's key, issued by the
+// checkJWT verifies an app's JSON web token and says what GitHub would answer when it fails: RS256 signed with the app's key, issued by the
 // app id, expiring at most ten minutes after it was issued, as GitHub requires.
-func (f *Fake) checkJWT(h string) error {
+func (f *Fake) checkJWT(h string) string {
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	parts := strings.Split(strings.TrimSpace(tok), ".")
 	if len(parts) != 3 {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	var head struct{ Alg string }
 	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &head) != nil || head.Alg != "RS256" {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if rsa.VerifyPKCS1v15(&f.appKey.PublicKey, crypto.SHA256, sum[:], sig) != nil {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	var claims struct {
 		Iat, Exp int64
@@ -265,19 +265,19 @@ func (f *Fake) checkJWT(h string) error {
 	}
 	b, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	if json.Unmarshal(b, &claims) != nil {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	iss := strings.Trim(string(claims.Iss), `"`)
 	now := time.Now().Unix()
 	switch {
 	case iss != strconv.FormatInt(f.cfg.AppID, 10):
-		return fmt.Errorf("'Issuer' claim ('iss') must be an Integer")
+		return "'Issuer' claim ('iss') must be an Integer"
 	case claims.Exp <= now:
-		return fmt.Errorf("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+		return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 	case claims.Exp-claims.Iat > 600 || claims.Iat > now+60:
-		return fmt.Errorf("'Expiration time' claim ('exp') is too far in the future")
+		return "'Expiration time' claim ('exp') is too far in the future"
 	}
-	return nil
+	return ""
 }
 
 // ---- REST ----

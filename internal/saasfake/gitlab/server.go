@@ -276,7 +276,7 @@ func connection(typ string, total int, item func(i int) any) lookup {
 		if a, ok := args["after"].(string); ok && a != "" {
 			n, ok := fromCursor(a)
 			if !ok {
-				return nil, fmt.Errorf("Please provide a valid cursor")
+				return nil, &sf.GQLError{Message: "Please provide a valid cursor"}
 			}
 			start = n + 1
 		}
