@@ -43,6 +43,9 @@ func TestCommands(t *testing.T) {
 	example := filepath.Join("..", "config.yml.example")
 	bad := writeFile(t, "elasticsearch: {bulk: {chunk_size: -1}}\n")
 	broken := writeFile(t, "service:\n  idling: 3\n bad: [\n")
+	notCompiled := writeFile(t, "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: b, service_type: salesforce}\n")
+	twice := writeFile(t, "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: dir}\n")
+	alias := writeFile(t, "service:\n  max_concurrent_syncs: 2\nconnectors:\n  - {connector_id: a, service_type: dir}\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -57,6 +60,12 @@ func TestCommands(t *testing.T) {
 		{"validate bad", []string{"connectors", "config", "validate", "-c", bad}, 1, "elasticsearch.bulk.chunk_size: must be > 0", "", ""},
 		{"validate broken yaml", []string{"connectors", "config", "validate", "-c", broken}, 1, "cannot parse YAML: line 2", "", ""},
 		{"validate missing file", []string{"connectors", "config", "validate", "-c", "/nonexistent/c.yml"}, 1, "", "/nonexistent/c.yml not found", ""},
+		{"validate service type not compiled in", []string{"connectors", "config", "validate", "-c", notCompiled}, 1, `connectors[1].service_type: connector b has service type "salesforce", which is not compiled into this binary`, "", ""},
+		{"validate connector listed twice", []string{"connectors", "config", "validate", "-c", twice}, 1, `connectors[1].connector_id: connector_id "a" is listed more than once`, "", ""},
+		{"validate deprecated alias", []string{"connectors", "config", "validate", "-c", alias}, 0, "warning: service.max_concurrent_syncs is deprecated: its value 2 is used", "", ""},
+		{"show applies the alias", []string{"connectors", "config", "show", "-c", alias}, 0, "max_concurrent_content_syncs: 2", "", ""},
+		{"help of a command goes to stdout", []string{"connectors", "job", "--help"}, 0, "Usage:", "", ""},
+		{"ingest help goes to stdout", []string{"elastic-ingest", "--help"}, 0, "Usage: elastic-ingest", "", ""},
 		{"show hides secrets", []string{"connectors", "config", "show", "-c", example}, 0, "password: <redacted>", "", "changeme"},
 		{"unknown flag", []string{"connectors", "--nope"}, 2, "", "unknown flag", ""},
 		{"unknown command", []string{"connectors", "nope"}, 2, "", "unknown command", ""},

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -23,7 +22,8 @@ func (a *App) configCommand() *cobra.Command {
 		Long: `Loads config.yml exactly as the service does (environment and .env interpolation,
 dotted keys, defaults) and prints every problem with its key path, every unknown key
 and every setting that works against another. Exits 1 when the service would refuse
-to start with this file.`,
+to start with this file, or when a configured connector cannot run: its service_type
+is missing or not compiled into this binary, or its connector_id is listed twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.validateConfig()
@@ -64,8 +64,8 @@ func (a *App) validateConfig() error {
 		warnings = append(warnings, cfg.Warnings...)
 		if cerr == nil {
 			problems = append(problems, cfg.ServiceProblems()...)
+			problems = append(problems, cfg.ConnectorProblems(compiledIn)...)
 			warnings = append(warnings, cfg.ServiceWarnings()...)
-			warnings = append(warnings, unknownServiceTypes(cfg)...)
 		}
 	}
 	for _, w := range warnings {
@@ -82,23 +82,9 @@ func (a *App) validateConfig() error {
 	return nil
 }
 
-// unknownServiceTypes warns about connectors whose service type is not
-// compiled into this binary: the service would fail their jobs.
-func unknownServiceTypes(cfg *config.Config) []string {
-	var out []string
-	for i, e := range cfg.EffectiveConnectors() {
-		if e.ServiceType == "" {
-			out = append(out, fmt.Sprintf("connectors[%d] (%s) has no service_type: the service will not sync it", i, e.ConnectorID))
-			continue
-		}
-		if _, ok := connector.Lookup(e.ServiceType); !ok {
-			var known []string
-			for _, f := range connector.Registered() {
-				known = append(known, f.ServiceType)
-			}
-			sort.Strings(known)
-			out = append(out, fmt.Sprintf("connectors[%d].service_type: %q is not compiled into this binary (available: %v)", i, e.ServiceType, known))
-		}
-	}
-	return out
+// compiledIn reports whether a source of that service type is compiled
+// into this binary.
+func compiledIn(serviceType string) bool {
+	_, ok := connector.Lookup(serviceType)
+	return ok
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -31,14 +32,20 @@ func (a *App) runIngest(args []string) error {
 	fs.BoolVar(&filebeat, "filebeat", false, "log ECS JSON for Filebeat")
 	fs.StringVar(&serviceType, "service-type", "", "service type, with --action config")
 	fs.BoolVar(&uvloop, "uvloop", false, "accepted for compatibility; has no effect")
-	fs.Usage = func() {
-		fmt.Fprintln(a.Stderr, "Usage: elastic-ingest [options]\n\nRuns the connector service with the Python service's flags (same as `connectors run`).")
+	// Asked-for help goes to stdout (so it can be paged or grepped); the
+	// usage after a wrong flag goes to stderr with the error.
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: elastic-ingest [options]\n\nRuns the connector service with the Python service's flags (same as `connectors run`).")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
+			usage(a.Stdout)
 			return nil
 		}
+		usage(a.Stderr)
 		return usagef("%v", err)
 	}
 	if fs.NArg() > 0 {

@@ -57,6 +57,9 @@ func (a *App) runService(actions []string) error {
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	for _, p := range cfg.ConnectorProblems(compiledIn) {
+		log.Error("A configured connector cannot run: "+p.Message, "key", p.Key)
+	}
 	log.Info("Running connector service", "version", version.Version)
 	ctx, stop := a.signalContext(log)
 	defer stop()
