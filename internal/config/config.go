@@ -110,11 +110,11 @@ type Service struct {
 	MaxConcurrentSchedulingTasks    int      `cfg:"max_concurrent_scheduling_tasks"`
 	// MaxConcurrentSyncs is the original's deprecated name of
 	// max_concurrent_content_syncs; see applyDeprecated.
-	MaxConcurrentSyncs *int `cfg:"max_concurrent_syncs"`
-	MaxFileDownloadSize             int64    `cfg:"max_file_download_size"`
-	JobCleanupInterval              float64  `cfg:"job_cleanup_interval"`
-	LogLevel                        string   `cfg:"log_level"`
-	FIPSMode                        bool     `cfg:"fips_mode"`
+	MaxConcurrentSyncs  *int    `cfg:"max_concurrent_syncs"`
+	MaxFileDownloadSize int64   `cfg:"max_file_download_size"`
+	JobCleanupInterval  float64 `cfg:"job_cleanup_interval"`
+	LogLevel            string  `cfg:"log_level"`
+	FIPSMode            bool    `cfg:"fips_mode"`
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
