@@ -100,7 +100,7 @@ func setup(t *testing.T, f *fakeES, mutate func(*config.Config)) (Params, *[]tim
 	var sleeps []time.Duration
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return Params{
-		Now: func() time.Time { return clock },
+		Now:     func() time.Time { return clock },
 		Config:  cfg,
 		Client:  client,
 		Version: "9.6.0",
