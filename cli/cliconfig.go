@@ -131,6 +131,21 @@ func (a *App) operator(cmd *cobra.Command) (*operatorEnv, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The product check first, so that a server that is not Elasticsearch,
+	// or none at all, is named as such instead of failing a later request
+	// in a puzzling way. Other refusals (a key without the monitor
+	// privilege) are left to the command's own requests to report.
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, err := client.Info(ctx); err != nil {
+		var notES *es.NotElasticsearchError
+		var conn *es.ConnError
+		if errors.As(err, &notES) || errors.As(err, &conn) {
+			return nil, err
+		}
+	}
 	return &operatorEnv{cfg: cfg, client: client, log: log}, nil
 }
 
@@ -339,13 +354,14 @@ func newTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 }
 
-// outputFormat validates -o/--format.
-func outputFormat(f string) (string, error) {
-	switch strings.ToLower(f) {
+// jsonOutput reports whether -o/--output (alias --format) asks for JSON,
+// refusing values other than text and json.
+func (a *App) jsonOutput() (bool, error) {
+	switch strings.ToLower(a.output) {
 	case "text", "":
-		return "text", nil
+		return false, nil
 	case "json":
-		return "json", nil
+		return true, nil
 	}
-	return "", usagef("-o/--format: unknown format %q (use text or json)", f)
+	return false, usagef("-o/--output: unknown format %q (use text or json)", a.output)
 }

@@ -34,9 +34,16 @@ is missing or not compiled into this binary, or its connector_id is listed twice
 		Short: "Print the effective configuration (defaults filled in, secrets hidden)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := a.jsonOutput()
+			if err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return writeJSON(a, cfg.Map(true))
 			}
 			out, err := yaml.Marshal(cfg.Map(true))
 			if err != nil {

@@ -45,6 +45,10 @@ to be listed in it.`,
 }
 
 func (a *App) runOneSync(connectorID, jobType string) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	t, err := protocol.ParseJobType(jobType)
 	if err != nil {
 		return usagef("--job-type: %v", err)
@@ -127,6 +131,23 @@ func (a *App) runOneSync(connectorID, jobType string) error {
 		return err
 	}
 	took := time.Since(started).Round(time.Millisecond)
+	if asJSON {
+		out := map[string]any{
+			"job_id": jobID, "connector_id": c.ID, "index_name": c.Index(), "job_status": res.Status, "took_seconds": took.Seconds(),
+			"documents_indexed": res.Stats.IndexedDocumentCount, "volume_documents_indexed": res.Stats.IndexedDocumentVolume,
+			"documents_deleted": res.Stats.DeletedDocumentCount, "total_document_count": res.Stats.TotalDocumentCount,
+		}
+		if res.Status == protocol.JobError {
+			out["error"] = res.Error
+		}
+		if err := writeJSON(a, out); err != nil {
+			return err
+		}
+		if res.Status == protocol.JobCompleted {
+			return nil
+		}
+		return &exitError{code: ExitError}
+	}
 	total := ""
 	if res.Stats.TotalDocumentCount != nil {
 		total = fmt.Sprintf(", %d in index %s", *res.Stats.TotalDocumentCount, c.Index())
