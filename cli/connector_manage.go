@@ -561,6 +561,11 @@ func (e *operatorEnv) deleteByQuery(ctx context.Context, index string, query map
 	var res struct {
 		Deleted int64 `json:"deleted"`
 	}
+	// Only what a refresh made searchable is matched: a job created a
+	// moment ago must not survive its connector.
+	if err := e.client.Request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_refresh?ignore_unavailable=true", nil, nil); err != nil {
+		e.log.Debug("Refresh before deleting failed", "index", index, "error", err.Error())
+	}
 	body := map[string]any{"query": query}
 	err := e.client.Request(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_delete_by_query?ignore_unavailable=true&conflicts=proceed&refresh=true", body, &res)
 	if err == nil || !noHandler(err) {

@@ -102,15 +102,26 @@ func (a *App) connectorRules(cmd *cobra.Command, id string, o rulesOptions) erro
 		if err != nil {
 			return fmt.Errorf("--from-file: %w", err)
 		}
-		var fileRules []rules.Rule
+		// Ids and order are optional in the file: they are given here.
+		var fileRules []struct {
+			ID     string `json:"id"`
+			Policy string `json:"policy"`
+			Field  string `json:"field"`
+			Rule   string `json:"rule"`
+			Value  any    `json:"value"`
+		}
 		if err := json.Unmarshal(raw, &fileRules); err != nil {
-			return fmt.Errorf("--from-file: %s is not a JSON array of rules: %v", o.fromFile, err)
+			return fmt.Errorf("--from-file: %s is not a JSON array of {policy, field, rule, value} rules: %v", o.fromFile, err)
 		}
 		for _, r := range fileRules {
-			if r.IsDefault() {
+			if r.ID == rules.DefaultRuleID {
 				continue // it is added last anyway
 			}
-			basic = append(basic, r)
+			value := ""
+			if r.Value != nil {
+				value = fmt.Sprint(r.Value)
+			}
+			basic = append(basic, rules.Rule{ID: r.ID, Policy: r.Policy, Field: r.Field, Rule: r.Rule, Value: value})
 		}
 	}
 	var advanced any

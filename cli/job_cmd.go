@@ -321,12 +321,11 @@ func orDash(s *string) string {
 	return *s
 }
 
-// writeJSON prints v indented by four spaces, as the original does.
+// writeJSON prints v indented by four spaces, as the original does, with
+// <, > and & as themselves (this is for terminals and scripts, not HTML).
 func writeJSON(a *App, v any) error {
-	out, err := json.MarshalIndent(v, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(a.Stdout, string(out))
-	return err
+	enc := json.NewEncoder(a.Stdout)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
