@@ -165,7 +165,7 @@ func (a *App) connectorRules(cmd *cobra.Command, id string, o rulesOptions) erro
 		return a.printRules(entry, asJSON)
 	}
 
-	features := connector.ParseFeatures(c.Features)
+	features := featuresOf(c)
 	if setBasic && !o.clear && !features.BasicRules && !features.AdvancedRules {
 		return fmt.Errorf("connector %s (%s) has sync rules off: its source does not support them", id, dash(c.Type()))
 	}
@@ -352,4 +352,15 @@ func (a *App) printRuleSet(title string, f *rules.Filtering) error {
 		}
 	}
 	return nil
+}
+
+// featuresOf returns a connector's stored features, or its source's when
+// no service has written them yet (a connector just created in Kibana).
+func featuresOf(c *protocol.Connector) connector.Features {
+	if len(c.Features) == 0 {
+		if f, ok := connector.Lookup(c.Type()); ok {
+			return f.Features
+		}
+	}
+	return connector.ParseFeatures(c.Features)
 }

@@ -97,7 +97,7 @@ func (a *App) schedule(cmd *cobra.Command, id string, set map[protocol.JobType]s
 		return err
 	}
 	if len(set) > 0 {
-		features := connector.ParseFeatures(c.Features)
+		features := featuresOf(c)
 		if f, ok := connector.Lookup(c.Type()); ok {
 			features.IncrementalSync = features.IncrementalSync && f.Features.IncrementalSync
 		}

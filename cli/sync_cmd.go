@@ -193,9 +193,15 @@ func pendingOrNewJob(ctx context.Context, store *protocol.Store, c *protocol.Con
 		// leaves no stray pending job behind.
 		return "", fmt.Errorf("a %s sync of connector %s is already running (job %s, %s on %s)", running[0].JobType, c.ID, running[0].ID, running[0].Status, orDash(running[0].WorkerHostname))
 	}
-	if len(jobs) > 0 {
-		log.Info("Taking the connector's waiting job", "sync_job_id", jobs[0].ID, "status", string(jobs[0].Status))
-		return jobs[0].ID, nil
+	// The search may be a moment behind: a job it shows as waiting can have
+	// been taken and finished since, so each is read again in real time.
+	for _, j := range jobs {
+		fresh, err := store.GetJob(ctx, j.ID)
+		if err != nil || (fresh.Status != protocol.JobPending && fresh.Status != protocol.JobSuspended) {
+			continue
+		}
+		log.Info("Taking the connector's waiting job", "sync_job_id", fresh.ID, "status", string(fresh.Status))
+		return fresh.ID, nil
 	}
 	id, err := store.CreateJob(ctx, c, t, protocol.TriggerOnDemand)
 	if err != nil {
