@@ -131,7 +131,7 @@ func (a *App) runDev(o devOptions) error {
 	svcCtx, cancelSvc := context.WithCancel(ctx)
 	defer cancelSvc()
 	done := make(chan error, 1)
-	go func() { done <- a.startServices(svcCtx, cfg, client, log, allActions) }()
+	go func() { done <- a.startServices(svcCtx, cfg, client, log, allActions, nil) }()
 	jobErr := make(chan error, 1)
 	go func() { jobErr <- a.reportDevJob(svcCtx, client, srv.URL(), o, jobID, log, cancelSvc) }()
 	err = <-done

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -14,6 +15,12 @@ import (
 // existing Docker and systemd setups keep working when they call our binary
 // by that name.
 func (a *App) runIngest(args []string) error {
+	// The original image has no entrypoint and is run as
+	// `docker run IMAGE /app/bin/elastic-ingest -c …`; ours has
+	// elastic-ingest as its entrypoint, so that command line repeats it.
+	if len(args) > 0 && filepath.Base(args[0]) == "elastic-ingest" {
+		args = args[1:]
+	}
 	fs := pflag.NewFlagSet("elastic-ingest", pflag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
 	var (
