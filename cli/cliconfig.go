@@ -190,6 +190,15 @@ func (e *operatorEnv) ensureSystemIndices(ctx context.Context) error {
 	return nil
 }
 
+// refresh makes what was written a moment ago searchable before a list,
+// which reads through search: a job just started shows in job list. Best
+// effort: a cluster that refuses it only lists a second late.
+func (e *operatorEnv) refresh(ctx context.Context, index string) {
+	if err := e.client.Request(ctx, http.MethodPost, "/"+index+"/_refresh?ignore_unavailable=true", nil, nil); err != nil {
+		e.log.Debug("Refresh before listing failed", "index", index, "error", err.Error())
+	}
+}
+
 // indexExists answers HEAD /<index>.
 func (e *operatorEnv) indexExists(ctx context.Context, index string) (bool, error) {
 	err := e.client.Request(ctx, http.MethodHead, "/"+index, nil, nil)

@@ -52,6 +52,7 @@ func (a *App) listConnectors(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	env.refresh(cmd.Context(), protocol.ConnectorsAlias)
 	all, err := store.AllConnectors(cmd.Context())
 	if err != nil {
 		return fmt.Errorf("cannot list connectors: %w", err)

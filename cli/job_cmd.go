@@ -146,10 +146,15 @@ func (a *App) listJobs(cmd *cobra.Command, connectorID string) error {
 	if err != nil {
 		return err
 	}
-	store, err := a.jobStore(cmd)
+	env, err := a.operator(cmd)
 	if err != nil {
 		return err
 	}
+	store, err := env.Store(cmd.Context())
+	if err != nil {
+		return err
+	}
+	env.refresh(cmd.Context(), protocol.JobsAlias)
 	jobs, err := store.ListJobs(cmd.Context(), protocol.JobQuery{ConnectorIDs: []string{connectorID}})
 	if err != nil {
 		return fmt.Errorf("cannot list the jobs of connector %s: %w", connectorID, err)
