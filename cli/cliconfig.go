@@ -155,7 +155,10 @@ func (e *operatorEnv) Store(ctx context.Context) (*protocol.Store, error) {
 	if e.store != nil {
 		return e.store, nil
 	}
-	s, err := protocol.Open(ctx, e.client, protocol.Options{UseAPI: e.cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: e.log})
+	// Which protocol is used is news for a service's log, not for every
+	// command a person types: only warnings and errors of the store show.
+	quiet := slog.New(minLevel{Handler: e.log.Handler(), min: slog.LevelWarn})
+	s, err := protocol.Open(ctx, e.client, protocol.Options{UseAPI: e.cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -373,4 +376,22 @@ func (a *App) jsonOutput() (bool, error) {
 		return true, nil
 	}
 	return false, usagef("-o/--output: unknown format %q (use text or json)", a.output)
+}
+
+// minLevel drops records below min (and below the handler's own level).
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }

@@ -26,16 +26,22 @@ type cliEnv struct {
 	env    []string
 }
 
-// run runs one command and returns its combined output and exit code.
+// run runs one command and returns its output (stdout, then stderr) and
+// exit code.
 func (e *cliEnv) run(stdin string, args ...string) (string, int) {
+	stdout, stderr, code := e.run2(stdin, args...)
+	return stdout + stderr, code
+}
+
+func (e *cliEnv) run2(stdin string, args ...string) (string, string, int) {
 	e.t.Helper()
 	// -c goes first: after "--" it would be an argument.
 	cmd := exec.Command(binary, append([]string{"-c", e.config}, args...)...)
 	cmd.Dir = e.dir
 	cmd.Env = append(append(os.Environ(), "ENV_FILE=/dev/null"), e.env...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0
 	var ee *exec.ExitError
@@ -45,7 +51,7 @@ func (e *cliEnv) run(stdin string, args ...string) (string, int) {
 	case err != nil:
 		e.t.Fatalf("connectors %s: %v", strings.Join(args, " "), err)
 	}
-	return out.String(), code
+	return out.String(), errb.String(), code
 }
 
 // must runs a command that has to exit with code and print every want.
@@ -108,7 +114,10 @@ func cliWorkflow(t *testing.T, esSection string, env ...string) {
 
 	// Configure it, then check what was stored.
 	e.must(0, []string{"connector", "update", id, "--set", "directory=" + folder}, "configuration (directory)")
-	out = e.must(0, []string{"connector", "get", id, "-o", "json"})
+	out, stderr, code := e.run2("", "connector", "get", id, "-o", "json")
+	if code != 0 {
+		t.Fatalf("connector get: exit %d\n%s%s", code, out, stderr)
+	}
 	var doc struct {
 		Status        string                    `json:"status"`
 		Configuration map[string]map[string]any `json:"configuration"`
