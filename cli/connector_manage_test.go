@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/estest"
 	"github.com/connectors-go/connectors/internal/protocol"
 	"github.com/connectors-go/connectors/internal/rules"
@@ -258,4 +263,57 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// advSource has advanced rules and checks them: {"tables": [...]} only.
+var advSource = connector.Factory{
+	ServiceType: "clitest_adv",
+	DisplayName: "CLI test source with advanced rules",
+	Features:    connector.Features{BasicRules: true, AdvancedRules: true},
+	Fields:      []connector.Field{{Key: "host", Label: "Host", Order: 1}},
+	New: func(cfg *connector.Config, env connector.Env) (connector.Source, error) {
+		return &advDocs{}, nil
+	},
+}
+
+func init() { connector.Register(advSource) }
+
+type advDocs struct{ testDocs }
+
+func (advDocs) ValidateAdvancedRules(_ context.Context, value any) ([]string, error) {
+	m, ok := value.(map[string]any)
+	if !ok {
+		return []string{"advanced rules must be an object"}, nil
+	}
+	var out []string
+	for k := range m {
+		if k != "tables" {
+			out = append(out, fmt.Sprintf("unknown key %q: only \"tables\" is allowed", k))
+		}
+	}
+	return out, nil
+}
+
+func TestConnectorAdvancedRules(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := newCluster(t, estest.Options{})
+			inTempDir(t)
+			writeCLIConfigFor(t, c, m.extra)
+			values := writeJSONFile(t, `{"host": "h"}`)
+			id, _ := created(t, runIn(t, "", nil, "connector", "create", "--index-name", "search-adv", "--service-type", "clitest_adv",
+				"--name", "adv", "--index-language", "en", "--from-file", values))
+			runIn(t, "", nil, "connector", "rules", id, "--advanced", `{"views": ["v"]}`).
+				expect(t, 1, "not valid; nothing was saved", `advanced_snippet: unknown key "views"`)
+			file := filepath.Join(t.TempDir(), "adv.json")
+			if err := os.WriteFile(file, []byte(`{"tables": ["a", "b"]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			runIn(t, "", nil, "connector", "rules", id, "--advanced", "@"+file).expect(t, 0, `Advanced rules: {"tables":["a","b"]}`)
+			_, e, err := filteringOf(c.connector(id))
+			if err != nil || !e.Active.HasAdvancedRules() || len(e.Active.Rules) != 1 {
+				t.Fatalf("active rules %+v (%v)", e.Active, err)
+			}
+		})
+	}
 }

@@ -196,8 +196,9 @@ func (a *App) connectorRules(cmd *cobra.Command, id string, o rulesOptions) erro
 		draft.AdvancedSnippet = rules.AdvancedSnippet{Value: advanced, CreatedAt: now, UpdatedAt: now}
 	}
 
-	validator, note := a.rulesValidator(ctx, c)
+	validator, closeSource, note := a.rulesValidator(ctx, c)
 	result := validator.Validate(ctx, &draft)
+	closeSource()
 	if result.State != rules.StateValid {
 		if asJSON {
 			_ = writeJSON(a, map[string]any{"connector_id": id, "validation": result, "saved": false})
@@ -278,26 +279,26 @@ func (e *operatorEnv) writeDraft(ctx context.Context, store *protocol.Store, c *
 // rulesValidator is the service's validator, with the source's check of
 // advanced rules when the source can be built from the connector's
 // configuration; otherwise the note says the service will check them.
-func (a *App) rulesValidator(ctx context.Context, c *protocol.Connector) (*rules.Validator, string) {
+func (a *App) rulesValidator(ctx context.Context, c *protocol.Connector) (*rules.Validator, func(), string) {
+	none := func() {}
 	f, ok := connector.Lookup(c.Type())
 	if !ok {
-		return rules.NewValidator(), fmt.Sprintf("Note: service type %q is not compiled into this binary; only the basic rules were checked here.", c.Type())
+		return rules.NewValidator(), none, fmt.Sprintf("Note: service type %q is not compiled into this binary; only the basic rules were checked here.", c.Type())
 	}
 	cfg, err := f.NewConfig(c.Configuration)
 	if err != nil {
-		return rules.NewValidator(), "Note: the connector is not configured yet, so its source could not check the advanced rules; the service will."
+		return rules.NewValidator(), none, "Note: the connector is not configured yet, so its source could not check the advanced rules; the service will."
 	}
 	src, err := f.New(cfg, connector.Env{Logger: slog.New(slog.DiscardHandler), Features: connector.ParseFeatures(c.Features)})
 	if err != nil {
-		return rules.NewValidator(), "Note: the source could not be set up to check the advanced rules (" + err.Error() + "); the service will."
+		return rules.NewValidator(), none, "Note: the source could not be set up to check the advanced rules (" + err.Error() + "); the service will."
 	}
+	closeSource := func() { _ = src.Close() }
 	av, ok := src.(connector.AdvancedRulesValidator)
 	if !ok {
-		_ = src.Close()
-		return rules.NewValidator(), ""
+		return rules.NewValidator(), closeSource, ""
 	}
 	return rules.NewValidator(func(ctx context.Context, value any) []rules.ValidationError {
-		defer src.Close()
 		problems, err := av.ValidateAdvancedRules(ctx, value)
 		if err != nil {
 			problems = append(problems, "advanced rules could not be validated: "+err.Error())
@@ -307,7 +308,7 @@ func (a *App) rulesValidator(ctx context.Context, c *protocol.Connector) (*rules
 			out = append(out, rules.ValidationError{IDs: []string{rules.AdvancedSnippetID}, Messages: []string{p}})
 		}
 		return out
-	}), ""
+	}), closeSource, ""
 }
 
 func (a *App) printRules(e *rules.Entry, asJSON bool) error {
