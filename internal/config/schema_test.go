@@ -71,7 +71,7 @@ func TestReferenceIsCurrent(t *testing.T) {
 var (
 	inlineCode = regexp.MustCompile("`([^`\n]+)`")
 	dottedKey  = regexp.MustCompile(`^[a-z_]+(\[\d*\])?(\.[a-z_]+(\[\d*\])?)*$`)
-	fileName   = regexp.MustCompile(`\.(go|md|ya?ml|json|py|sh|txt|toml)$`)
+	fileName   = regexp.MustCompile(`\.(go|md|ya?ml|json|py|sh|txt|toml|log|csv|html|xml|pdf|env|jar|pid|out|tmp)$`)
 )
 
 // TestDocsNameOnlyKnownKeys checks every configuration key the
