@@ -63,6 +63,7 @@ func TestCommands(t *testing.T) {
 		{"validate missing file", []string{"connectors", "config", "validate", "-c", "/nonexistent/c.yml"}, 1, "", "/nonexistent/c.yml not found", ""},
 		{"validate service type not compiled in", []string{"connectors", "config", "validate", "-c", notCompiled}, 1, `connectors[1].service_type: connector b has service type "salesforce", which is not compiled into this binary`, "", ""},
 		{"validate connector listed twice", []string{"connectors", "config", "validate", "-c", twice}, 1, `connectors[1].connector_id: connector_id "a" is listed more than once`, "", ""},
+		{"validate as JSON", []string{"connectors", "config", "validate", "-c", twice, "-o", "json"}, 1, `"valid": false`, "", ""},
 		{"validate deprecated alias", []string{"connectors", "config", "validate", "-c", alias}, 0, "warning: service.max_concurrent_syncs is deprecated: its value 2 is used", "", ""},
 		{"show applies the alias", []string{"connectors", "config", "show", "-c", alias}, 0, "max_concurrent_content_syncs: 2", "", ""},
 		{"help of a command goes to stdout", []string{"connectors", "job", "--help"}, 0, "Usage:", "", ""},

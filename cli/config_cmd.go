@@ -57,6 +57,10 @@ is missing or not compiled into this binary, or its connector_id is listed twice
 }
 
 func (a *App) validateConfig() error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	cfg, err := a.loadConfig()
 	var cerr *config.Error
 	if err != nil && !errors.As(err, &cerr) {
@@ -74,6 +78,29 @@ func (a *App) validateConfig() error {
 			problems = append(problems, cfg.ConnectorProblems(compiledIn)...)
 			warnings = append(warnings, cfg.ServiceWarnings()...)
 		}
+	}
+	if asJSON {
+		type problem struct {
+			Key     string `json:"key,omitempty"`
+			Message string `json:"message"`
+			Origin  string `json:"origin,omitempty"`
+		}
+		out := struct {
+			Path     string    `json:"path"`
+			Valid    bool      `json:"valid"`
+			Errors   []problem `json:"errors"`
+			Warnings []string  `json:"warnings"`
+		}{Path: a.configPath, Valid: len(problems) == 0, Errors: []problem{}, Warnings: append([]string{}, warnings...)}
+		for _, p := range problems {
+			out.Errors = append(out.Errors, problem{p.Key, p.Message, p.Origin})
+		}
+		if err := writeJSON(a, out); err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return &exitError{code: ExitError}
+		}
+		return nil
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(a.Stdout, "warning: %s\n", w)
