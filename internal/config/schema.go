@@ -90,7 +90,7 @@ var keyDocs = map[string]keyDoc{
 	"service.service_types":                       {doc: "Service types picked up by service type. As in the original, honoured even without `worker_mode` (a warning says so)."},
 	"service.idling":                              {doc: "Seconds between polls for connectors and jobs."},
 	"service.heartbeat":                           {doc: "Minimum seconds between connector check-ins."},
-	"service.preflight_max_attempts":              {doc: "Retries for creating the system indices at start-up."},
+	"service.preflight_max_attempts":              {doc: "Retries for creating the system indices at start-up. A wrongly mapped existing index is not retried: it stops the start-up at once ([the connector indices](service.md#the-connector-indices))."},
 	"service.preflight_idle":                      {doc: "Seconds between those retries."},
 	"service.max_errors":                          {doc: "Loop errors tolerated within `max_errors_span` before the service stops."},
 	"service.max_errors_span":                     {doc: "Seconds after which the error count starts again."},

@@ -319,13 +319,8 @@ func (r *runner) connect(ctx context.Context, cl *cluster) error {
 		return err
 	}
 	r.client = client
-	// Without the ent-search plugin the service uses the connector indices directly; give the
-	// cluster what the plugin would.
-	if err := client.Request(ctx, "GET", "/_connector?size=0", nil, nil); err != nil {
-		if err := installEntSearchStandIns(ctx, client.Request); err != nil {
-			return fmt.Errorf("preparing %s for direct-index mode: %w", cl.URL, err)
-		}
-	}
+	// Nothing is installed on a cluster without the ent-search plugin: the service creates the
+	// connector indices and the default pipeline itself (protocol.EnsureSystemIndices).
 	return nil
 }
 
@@ -417,7 +412,7 @@ func (r *runner) createConnector(ctx context.Context, values map[string]any) err
 		"scheduling": map[string]any{"full": map[string]any{"enabled": false, "interval": "0 0 0 * * ?"}},
 		"pipeline": map[string]any{"name": p.Name, "extract_binary_content": p.ExtractBinaryContent,
 			"reduce_whitespace": p.ReduceWhitespace, "run_ml_inference": p.RunMLInference},
-		"created_at": protocol.Now(),
+		// No created_at: the 9.x mapping of the connector index is strict and has no such field.
 	}, nil)
 }
 
