@@ -183,18 +183,28 @@ func cliWorkflow(t *testing.T, esSection string, env ...string) {
 	}
 }
 
-// TestCLIWorkflow runs the workflow against estest, with the _connector
-// API and with direct index access.
+// TestCLIWorkflow runs the workflow against estest: with the _connector
+// API, with direct index access, and on a bare cluster without the
+// ent-search module (like the real node of make test-real-es), where the
+// CLI must create the connector indices itself.
 func TestCLIWorkflow(t *testing.T) {
-	for _, useAPI := range []bool{true, false} {
-		t.Run(fmt.Sprintf("connector API %v", useAPI), func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		useAPI      bool
+		noEntSearch bool
+	}{
+		{"connector API", true, false},
+		{"direct index access", false, false},
+		{"bare cluster", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := estest.New(estest.Options{})
+			srv := estest.New(estest.Options{NoEntSearch: tc.noEntSearch})
 			if err := srv.Start(); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(srv.Close)
-			cliWorkflow(t, fmt.Sprintf("elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", srv.URL(), useAPI))
+			cliWorkflow(t, fmt.Sprintf("elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", srv.URL(), tc.useAPI))
 		})
 	}
 }
