@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -92,9 +93,15 @@ func serveMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger) *me
 		return nil
 	}
 	m := metrics.New(version.Version)
+	// Bound before preflight starts, so the health checks answer from then on.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("Cannot serve metrics and health checks: service.metrics_addr cannot be used", "addr", addr, "error", err.Error())
+		return m
+	}
 	go func() {
-		if err := m.Serve(ctx, addr); err != nil {
-			log.Error("Cannot serve metrics", "addr", addr, "error", err.Error())
+		if err := m.ServeListener(ctx, ln); err != nil {
+			log.Error("Metrics and health checks stopped", "addr", addr, "error", err.Error())
 		}
 	}()
 	log.Info("Serving metrics and health checks", "addr", addr, "paths", "/metrics /healthz /readyz")
