@@ -12,6 +12,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/metrics"
 	"github.com/connectors-go/connectors/internal/preflight"
 	"github.com/connectors-go/connectors/internal/protocol"
@@ -55,13 +56,16 @@ func (a *App) runService(actions []string) error {
 	if err != nil {
 		return err
 	}
+	hostname := service.Hostname()
+	instance := service.InstanceName(cfg, hostname)
+	log = log.With(logging.Instance, instance)
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
 	for _, p := range cfg.ConnectorProblems(compiledIn) {
 		log.Error("A configured connector cannot run: "+p.Message, "key", p.Key)
 	}
-	log.Info("Running connector service", "version", version.Version)
+	log.Info("Running connector service", "version", version.Version, "hostname", hostname)
 	ctx, stop := a.signalContext(log)
 	defer stop()
 
@@ -83,7 +87,7 @@ func (a *App) runService(actions []string) error {
 		return &exitError{code: ExitError}
 	}
 	cfg.Elasticsearch.Serverless = res.Serverless
-	return a.startServices(ctx, cfg, client, log, actions, m)
+	return a.startServices(ctx, cfg, client, log, actions, protocol.Worker{Hostname: hostname, Instance: instance}, m)
 }
 
 // serveMetrics starts the listener of service.metrics_addr, if set.
@@ -110,7 +114,7 @@ func serveMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger) *me
 
 // startServices runs the service loops until ctx ends; m is the metrics
 // listener already serving, or nil.
-func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string, m *metrics.Metrics) error {
+func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string, w protocol.Worker, m *metrics.Metrics) error {
 	store, err := protocol.Open(ctx, client, protocol.Options{UseAPI: cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: log})
 	if err != nil {
 		return err
@@ -129,6 +133,8 @@ func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.
 		Log:        log,
 		Version:    version.Version,
 		Metrics:    m,
+		Hostname:   w.Hostname,
+		Instance:   w.Instance,
 	})
 	if err != nil {
 		return err

@@ -102,7 +102,10 @@ var keyDocs = map[string]keyDoc{
 	"service.job_cleanup_interval":                {doc: "Seconds between cleanup runs."},
 	"service.log_level":                           {doc: "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; `--log-level` wins."},
 	"service.fips_mode":                           {doc: "Accepted for compatibility."},
-	"service.idle_job_threshold":                  {doc: "Seconds without a job heartbeat before cleanup marks the job failed (fixed at 300 in the original).", ours: true},
+	"service.idle_job_threshold":                  {doc: "Seconds a running job may go without any change before another instance takes its worker for dead (fixed at 300 in the original). At least 3; a running job reports progress every third of it, at most every 10 s (the original's interval), so a live job reports at least three times within it. See [crashes](service.md#shutdown-and-crashes).", ours: true},
+	"service.resume_crashed_jobs":                 {doc: "A job whose worker died is handed to the next instance that polls and continued from the source's last checkpoint (or from the start), instead of being marked `error` as in the original.", ours: true},
+	"service.max_job_resumes":                     {doc: "How often one job may be handed on that way before it is marked `error` after all.", ours: true},
+	"service.instance_name":                       {doc: "This process's name in logs, metrics and job histories; empty means the host name plus a random suffix, new at every start. `worker_hostname` stays the host name.", ours: true},
 	"service.extraction_mode":                     {doc: "How binary content becomes text: `local` (in this process), `attachment` (base64 in `_attachment` for the ingest pipeline, as the original), `service` (the Data Extraction Service of `extraction_service`) or `auto` (the original's choice per connector). See [extraction](extraction.md).", ours: true},
 	"service.metrics_addr":                        {doc: "Address for `/metrics`, `/healthz` and `/readyz`, e.g. `127.0.0.1:9110`; empty disables the listener.", ours: true},
 
