@@ -204,6 +204,10 @@ func (d *decoder) decodeValue(key string, v any, fv reflect.Value) {
 				i := int(n)
 				fv.Set(reflect.ValueOf(&i))
 			}
+		case reflect.Float64:
+			if f, ok := d.floatOf(key, v); ok {
+				fv.Set(reflect.ValueOf(&f))
+			}
 		case reflect.Struct:
 			m, ok := v.(map[string]any)
 			if !ok {

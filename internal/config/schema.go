@@ -36,6 +36,8 @@ type keyDoc struct {
 	doc        string
 	ours       bool
 	deprecated string
+	// def replaces the default shown when it is derived from other keys.
+	def string
 }
 
 // keyDocs describes every key of Config. A key without an entry here fails
@@ -52,8 +54,11 @@ var keyDocs = map[string]keyDoc{
 	"elasticsearch.ca_certs":                   {doc: "PEM file of certificate authorities to trust, added to the system pool."},
 	"elasticsearch.request_timeout":            {doc: "Seconds per request attempt."},
 	"elasticsearch.retry_on_timeout":           {doc: "Retry requests that time out."},
-	"elasticsearch.max_retries":                {doc: "Attempts for every Elasticsearch call, `_bulk` included, on timeouts, connection errors and HTTP 429/500/502/503/504."},
-	"elasticsearch.retry_interval":             {doc: "Seconds; attempt *n* waits *n* × `retry_interval` before the next."},
+	"elasticsearch.max_retries":                {doc: "With `retry_interval`, sets the default `retry_budget` (see [Retries](#retries)); `1` or `0` turns retries off."},
+	"elasticsearch.retry_interval":             {doc: "Seconds; the longest single wait between attempts unless `retry_backoff_max` is set, and the unit of the default `retry_budget`."},
+	"elasticsearch.retry_budget":               {doc: "Seconds during which a call that failed transiently is retried, counted from its first failure; `0` turns retries off.", ours: true, def: "retry_interval × (1 + … + (max_retries − 1)), 100 with the defaults"},
+	"elasticsearch.retry_backoff_initial":      {doc: "Seconds of the first wait; each further wait doubles.", ours: true},
+	"elasticsearch.retry_backoff_max":          {doc: "Seconds; the longest single wait.", ours: true, def: "retry_interval"},
 	"elasticsearch.max_wait_duration":          {doc: "Seconds to wait for the cluster at start-up."},
 	"elasticsearch.initial_backoff_duration":   {doc: "First wait at start-up, in seconds, multiplied by `backoff_multiplier` after each attempt."},
 	"elasticsearch.backoff_multiplier":         {doc: "Growth of the start-up waits."},
@@ -73,8 +78,8 @@ var keyDocs = map[string]keyDoc{
 	"elasticsearch.bulk.max_text_document_size":    {doc: "MiB cap on one document without binary content; `0` disables the cap."},
 	"elasticsearch.bulk.max_concurrency":           {doc: "`_bulk` requests in flight per sync."},
 	"elasticsearch.bulk.concurrent_downloads":      {doc: "Binary downloads in flight per sync."},
-	"elasticsearch.bulk.max_retries":               {doc: "Accepted for compatibility; as in the original, bulk retries follow `elasticsearch.max_retries`."},
-	"elasticsearch.bulk.retry_interval":            {doc: "Accepted for compatibility; as in the original, bulk retries follow `elasticsearch.retry_interval`."},
+	"elasticsearch.bulk.max_retries":               {doc: "Accepted for compatibility; as in the original, not used: bulk requests and items retry under the `elasticsearch.*` retry settings."},
+	"elasticsearch.bulk.retry_interval":            {doc: "Accepted for compatibility; as in the original, not used: bulk requests and items retry under the `elasticsearch.*` retry settings."},
 	"elasticsearch.bulk.enable_operations_logging": {doc: "Log every bulk item result at DEBUG."},
 
 	"elasticsearch.bulk.error_monitor":                        {doc: "When document errors fail a sync."},
@@ -131,6 +136,11 @@ func Schema() []Key {
 	var keys []Key
 	def := Default()
 	schemaStruct("", reflect.ValueOf(def).Elem(), reflect.ValueOf(def.Map(false)), &keys)
+	for i := range keys {
+		if d := keyDocs[keys[i].Path].def; d != "" {
+			keys[i].Default = d
+		}
+	}
 	return keys
 }
 
@@ -321,7 +331,10 @@ func Reference() string {
 				doc = "**Ours.** " + doc
 			}
 			def := k.Default
-			if def != "absent" {
+			switch {
+			case keyDocs[k.Path].def != "":
+				// Derived from other keys: prose, not a value.
+			case def != "absent":
 				def = "`" + def + "`"
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, k.Type, def, strings.ReplaceAll(doc, "|", "\\|"))
