@@ -504,7 +504,7 @@ func TestSkippedContentIsLoggedAndCounted(t *testing.T) {
 	defer ex.Close()
 	var logs testproc.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	e := New(Options{Client: client, Bulk: config.Default().Elasticsearch.Bulk, MaxRetries: 5, RetryInterval: time.Millisecond, Log: log},
+	e := New(Options{Client: client, Bulk: config.Default().Elasticsearch.Bulk, Log: log},
 		Spec{Source: src, Extractor: ex, Index: "search-test", Pipeline: protocol.DefaultPipeline, JobType: protocol.JobFull})
 	if err := e.Run(context.Background()); err != nil {
 		t.Fatal(err)
