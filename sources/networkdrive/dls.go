@@ -130,10 +130,16 @@ func sidString(b []byte) (string, error) {
 }
 
 // permissions applies the original's rule to a DACL: the identities allowed minus those denied,
-// with local groups expanded to their members. The result is sorted.
+// with local groups expanded to their members. The result is sorted. Like the original, it
+// counts inherit-only ACEs too (CREATOR OWNER on a folder, for example).
 func permissions(aces []ace, groups map[string][]string) []string {
 	allow, deny := map[string]bool{}, map[string]bool{}
 	for _, a := range aces {
+		if a.typ == aceAccessAllowed && a.mask == 0 {
+			// Grants nothing. Windows never writes such an ACE; Samba does for a POSIX ACL
+			// entry without permissions ("u:someone:---"), which denies that user.
+			continue
+		}
 		ids := []string{"sid:" + a.sid}
 		if members := groups[a.sid]; len(members) > 0 {
 			ids = ids[:0]

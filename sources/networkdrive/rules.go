@@ -154,20 +154,28 @@ func splitPath(p string) []string {
 }
 
 // match reports whether path matches the whole pattern.
-func (g glob) match(path string) bool { return matchSegs(g.segs, splitPath(path), false) }
+func (g glob) match(path string) bool {
+	return matchSegs(g.segs, splitPath(path), false, strings.HasSuffix(path, "/"))
+}
 
 // canContain reports whether some path below the folder dir could match: used to skip
 // folders the pattern cannot reach.
-func (g glob) canContain(dir string) bool { return matchSegs(g.segs, splitPath(dir), true) }
+func (g glob) canContain(dir string) bool { return matchSegs(g.segs, splitPath(dir), true, false) }
 
 // matchSegs matches names against pattern names; with prefix, a path that runs out before the
-// pattern does counts as a match (something below it might match).
-func matchSegs(pat, names []string, prefix bool) bool {
+// pattern does counts as a match (something below it might match). trailingSlash says the path
+// ended with '/', which lets a final "**" match no name at all.
+func matchSegs(pat, names []string, prefix, trailingSlash bool) bool {
 	for len(pat) > 0 {
 		if pat[0] == "**" {
-			// '**' takes zero or more names, none of them hidden.
+			// '**' takes zero or more names, none of them hidden; at the end of the pattern
+			// at least one, as in wcmatch.
+			start := 0
+			if len(pat) == 1 && !prefix && !trailingSlash {
+				start = 1
+			}
 			for k := 0; k <= len(names); k++ {
-				if matchSegs(pat[1:], names[k:], prefix) {
+				if k >= start && matchSegs(pat[1:], names[k:], prefix, trailingSlash) {
 					return true
 				}
 				if k < len(names) && strings.HasPrefix(names[k], ".") {

@@ -496,10 +496,12 @@ func (w *walker) entry(root *walkRoot, segs []string, docDir string, e *smb2.Dir
 			if errors.Is(err, os.ErrNotExist) {
 				return nil // deleted since the listing
 			}
-			// Without its permissions the document would be visible to everyone; leave it
-			// out, and keep what the index has.
-			w.req.ReportIncomplete(doc.Fields["path"].(string), fmt.Errorf("reading its permissions: %w", listingCause(err)))
-			return nil
+			// Without an _allow_access_control the document would be visible to everyone
+			// (the original indexes an empty list, which Elasticsearch treats the same): it
+			// is indexed for nobody until its permissions can be read.
+			w.s.log.Warn("Cannot read the permissions of a file or folder; it is indexed as visible to no one",
+				"path", doc.Fields["path"], "error", listingCause(err))
+			acl = []string{nobody}
 		}
 		doc.AllowAccessControl = acl
 	}
