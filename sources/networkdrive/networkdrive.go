@@ -388,6 +388,9 @@ func (s *Source) Close() error {
 	if c != nil {
 		c.close()
 	}
+	if w, ok := s.groups.(*winrmClient); ok {
+		w.close()
+	}
 	return nil
 }
 

@@ -57,7 +57,8 @@ func (s *Server) Challenge(nmsg []byte) (cmsg []byte, err error) {
 		return nil, errors.New("invalid message type")
 	}
 
-	flags := le.Uint32(nmsg[12:16]) & defaultFlags
+	// network_drive addition: a client asking for sealing gets it (see ext.go).
+	flags := le.Uint32(nmsg[12:16]) & (defaultFlags | NTLMSSP_NEGOTIATE_SEAL)
 
 	//        ChallengeMessage
 	//   0-8: Signature
