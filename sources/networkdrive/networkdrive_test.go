@@ -15,6 +15,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
+	"github.com/connectors-go/connectors/sources/networkdrive/internal/smb2"
 )
 
 var (
@@ -295,4 +296,68 @@ func TestCancelDownload(t *testing.T) {
 		t.Errorf("Open with a cancelled context: %v", err)
 	}
 	_ = strconv.Itoa
+}
+
+// TestReconnect: a connection lost in the middle of a folder is replaced, the folder is listed
+// again from where it was, and no document is emitted twice or missed.
+func TestReconnect(t *testing.T) {
+	s := newSamba(t)
+	for i := 0; i < 30; i++ {
+		s.write(t, fmt.Sprintf("a/f%02d.txt", i), "x", mtime1)
+		s.write(t, fmt.Sprintf("b/g%02d.txt", i), "x", mtime1)
+	}
+	src := s.open(t, nil, Factory.Features)
+	src.backoff = time.Millisecond
+	n, cuts := 0, 0
+	seen := map[string]bool{}
+	err := src.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		if seen[d.ID] {
+			t.Errorf("%s emitted twice", d.Fields["path"])
+		}
+		seen[d.ID] = true
+		n++
+		if n == 10 || n == 45 {
+			// Cut the TCP connection under the walk.
+			src.mu.Lock()
+			c := src.conn
+			src.mu.Unlock()
+			c.tcp.Close()
+			cuts++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 62 || cuts != 2 {
+		t.Errorf("%d documents after %d cuts, want 62", n, cuts)
+	}
+}
+
+// TestLogonErrors: the NT status codes of a refused sign-in name the field and the cause, with
+// the original's wording where it has one. Samba's passdb cannot be put in most of these states
+// here, so the statuses are made up.
+func TestLogonErrors(t *testing.T) {
+	s := &Source{username: "alice", host: "fs1", port: 445}
+	cases := map[uint32]string{
+		statusLogonFailure:       `configuration fields "username" and "password": fs1:445 refused the sign-in of "alice": unknown user or wrong password`,
+		statusInvalidWorkstation: `configuration field "server_ip": Client does not have permission to access server: (fs1:445)`,
+		statusPasswordMustChange: `configuration field "username": The password for User: alice must be changed before logging on for the first time`,
+		statusNoLogonServers:     `configuration field "server_ip": No logon servers available for connecting to server: (fs1:445)`,
+		statusAccountDisabled:    `configuration field "username": Account with Username: alice is disabled`,
+		statusInvalidLogonHours:  `configuration field "username": User: alice cannot logon outside the specified logon hours`,
+		statusPasswordExpired:    `configuration field "password": the password of "alice" has expired on fs1:445`,
+		statusAccountLockedOut:   `configuration field "username": the account "alice" is locked out on fs1:445`,
+	}
+	for code, want := range cases {
+		if got := s.logonError(&smb2.ResponseError{Code: code}).Error(); got != want {
+			t.Errorf("%#x: %q, want %q", code, got, want)
+		}
+	}
+	if got := s.mountError("docs", &smb2.ResponseError{Code: statusBadNetworkName}).Error(); got != `configuration field "drive_path": fs1:445 has no share named "docs"` {
+		t.Errorf("bad network name: %q", got)
+	}
+	if got := s.mountError("docs", os.ErrPermission).Error(); !strings.Contains(got, `"alice" may not open the share "docs"`) {
+		t.Errorf("access denied: %q", got)
+	}
 }
