@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/networkdrive/internal/smb2"
@@ -302,7 +301,7 @@ func emitIdentity(ctx context.Context, emit func(connector.Document) error, name
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	doc := identityDocument(name, sid, groups, time.Now())
+	doc := identityDocument(name, sid, groups)
 	if err := emit(doc); err != nil {
 		return connector.DocError(doc.ID, err)
 	}
@@ -310,51 +309,19 @@ func emitIdentity(ctx context.Context, emit func(connector.Document) error, name
 }
 
 // identityDocument is the original's access-control document of a user.
-func identityDocument(name, sid string, groups []string, now time.Time) connector.Document {
-	access := []any{"sid:" + sid, "user:" + name}
+func identityDocument(name, sid string, groups []string) connector.Document {
+	access := []string{"sid:" + sid, "user:" + name}
 	for _, g := range groups {
 		access = append(access, "sid:"+g)
 	}
 	return connector.Document{
 		ID: sid,
-		Fields: map[string]any{
-			"identity": map[string]any{
-				"username": "user:" + name,
-				"user_id":  "sid:" + sid,
-			},
-			"created_at": connector.FormatTime(now),
-			"query": map[string]any{
-				"template": map[string]any{
-					"params": map[string]any{"access_control": access},
-					"source": dlsQuery,
-				},
-			},
-		},
+		Fields: connector.AccessControlFields(map[string]any{
+			"username": "user:" + name,
+			"user_id":  "sid:" + sid,
+		}, access),
 	}
 }
-
-// dlsQuery is the search template every access-control document carries, byte for byte the
-// original's (its white space included), so that documents written by either are identical.
-const dlsQuery = `{
-                    "bool": {
-                        "should": [
-                            {
-                                "bool": {
-                                    "must_not": {
-                                        "exists": {
-                                            "field": "_allow_access_control"
-                                        }
-                                    }
-                                }
-                            },
-                            {
-                                "terms": {
-                                    "_allow_access_control.keyword": {{#toJson}}access_control{{/toJson}}
-                                }
-                            }
-                        ]
-                    }
-                }`
 
 // readIdentityMappings reads the CSV file of identity_mappings: one user per line,
 // "name;user SID;group SID,group SID,...". Empty lines are skipped.

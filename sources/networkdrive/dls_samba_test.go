@@ -140,7 +140,7 @@ func TestAccessControlDocuments(t *testing.T) {
 		if got := q["params"].(map[string]any)["access_control"]; !reflect.DeepEqual(got, w.access) {
 			t.Errorf("doc %d: access_control %v, want %v", i, got, w.access)
 		}
-		if q["source"] != dlsQuery {
+		if q["source"] != connector.DLSQuery {
 			t.Errorf("doc %d: query source differs", i)
 		}
 		created, err := connector.ParseTime(d.Fields["created_at"].(string))
