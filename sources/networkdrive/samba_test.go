@@ -115,6 +115,8 @@ type collected struct {
 	order       []string
 	incomplete  map[string]string
 	checkpoints []map[string]any
+	// cpAt is how many documents had been emitted when each checkpoint was saved.
+	cpAt []int
 }
 
 func collect(t *testing.T, src *Source, req connector.DocsRequest) (*collected, error) {
@@ -129,6 +131,7 @@ func collect(t *testing.T, src *Source, req connector.DocsRequest) (*collected, 
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.checkpoints = append(c.checkpoints, cp)
+		c.cpAt = append(c.cpAt, len(c.order))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

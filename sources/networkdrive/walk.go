@@ -89,6 +89,9 @@ func (w *walker) walkRules(patterns []string) error {
 		if w.resume != nil && i < w.resume.rule {
 			continue
 		}
+		if w.resume != nil && i > w.resume.rule {
+			w.resume = nil // the checkpoint's folder is gone; it was in an earlier rule's tree
+		}
 		w.rule = i
 		g, earlier := globs[i], globs[:i]
 		docPath, base := ruleBase(w.s.host, pattern)
