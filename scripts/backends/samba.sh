@@ -64,8 +64,12 @@ install)
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  # The service units apt enables are not used: start runs a private smbd on its own port.
   apt-get install -y -qq --no-install-recommends 'samba=2:4.17.*' 'smbclient=2:4.17.*' acl attr >&2
+  # On a machine with systemd, the package starts the distribution's smbd on every interface:
+  # the tests use a private smbd on a loopback port (start), so that one is stopped and disabled.
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now smbd nmbd samba-ad-dc >&2 2>/dev/null || true
+  fi
   ;;
 start)
   if ! command -v smbd >/dev/null 2>&1; then
