@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"runtime"
 	"sort"
@@ -20,6 +19,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
+	"github.com/connectors-go/connectors/sources/internal/faultproxy"
 )
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
@@ -348,65 +348,6 @@ func TestValidateConfigAndPing(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to Redis until it is broken, then drops every connection.
-type proxy struct {
-	ln     net.Listener
-	target string
-	broken atomic.Bool
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	p := &proxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.breakAll()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		if p.broken.Load() {
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); _, _ = io.Copy(up, c); up.Close() }()
-		go func() { defer p.wg.Done(); _, _ = io.Copy(c, up); c.Close() }()
-	}
-}
-
-func (p *proxy) breakAll() {
-	p.broken.Store(true)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // TestUnreadableDatabaseIsReported: when a database cannot be read after retries, the sync goes on
 // and reports it, so the engine deletes nothing that was not seen.
 func TestUnreadableDatabaseIsReported(t *testing.T) {
@@ -418,8 +359,8 @@ func TestUnreadableDatabaseIsReported(t *testing.T) {
 			must(t, c.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err())
 		}
 	}
-	p := newProxy(t, net.JoinHostPort(srv.host, strconv.Itoa(srv.port)))
-	cfg := srv.config(map[string]any{"host": "127.0.0.1", "port": p.ln.Addr().(*net.TCPAddr).Port, "database": "1,2,3"})
+	p := faultproxy.Start(t, net.JoinHostPort(srv.host, strconv.Itoa(srv.port)))
+	cfg := srv.config(map[string]any{"host": "127.0.0.1", "port": p.Port(), "database": "1,2,3"})
 	src := newSource(t, cfg)
 	var slept atomic.Int32
 	src.sleep = func(context.Context, time.Duration) error { slept.Add(1); return nil }
@@ -437,7 +378,7 @@ func TestUnreadableDatabaseIsReported(t *testing.T) {
 	err := src.Docs(ctx, req, func(d connector.Document) error {
 		seen++
 		if d.Fields["database"] == "1" && seen == 20 {
-			p.breakAll() // database 1 is complete; 2 and 3 become unreachable
+			p.Break() // database 1 is complete; 2 and 3 become unreachable
 		}
 		return nil
 	})
