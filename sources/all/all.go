@@ -10,6 +10,7 @@ package all
 import (
 	// Keep this list sorted; the schema parity test checks every source imported here.
 	_ "github.com/connectors-go/connectors/sources/dir"
+	_ "github.com/connectors-go/connectors/sources/graphql"
 	_ "github.com/connectors-go/connectors/sources/mongodb"
 	_ "github.com/connectors-go/connectors/sources/redis"
 )
