@@ -68,6 +68,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 			cursor = startCursor
 		}
 		err := s.scanScope(ctx, req, i, scopes, cursor, emit)
+		s.release(scopes[i].db, scopes[i+1:])
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
@@ -80,6 +81,20 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 		}
 	}
 	return ctx.Err()
+}
+
+// release closes the client of a database no later scope reads, so that a sync over many
+// databases keeps one connection pool at a time.
+func (s *Source) release(db int, later []scope) {
+	for _, sc := range later {
+		if sc.db == db {
+			return
+		}
+	}
+	if c, ok := s.clients[db]; ok && db != 0 {
+		_ = c.Close()
+		delete(s.clients, db)
+	}
 }
 
 // scopes lists what to scan: the advanced rules, or the configured databases.
