@@ -56,4 +56,3 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
-
