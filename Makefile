@@ -10,7 +10,7 @@ GO      ?= go
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
-.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all
+.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all soak
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -52,6 +52,11 @@ ftest: build ## functional test of one source through the service binary: NAME=<
 
 ftest-all: ## every source's functional test at DATA_SIZE=small, against one Elasticsearch
 	$(MAKE) ftest NAME=all DATA_SIZE=small
+
+SOAK_KILLS ?= 20
+SOAK_FILES ?= 40000
+soak: ## kill -9 soak of the job lifecycle, one and three instances (SOAK_KILLS, SOAK_FILES, SOAK_SEED); prints recovery times
+	SOAK_KILLS=$(SOAK_KILLS) SOAK_FILES=$(SOAK_FILES) $(GO) test -count=1 -timeout 90m -run TestSoakKill9 -v ./internal/soak/
 
 test-short: ## unit tests only
 	$(GO) test -short $(TESTFLAGS) ./...

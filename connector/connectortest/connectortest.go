@@ -134,6 +134,7 @@ func Run(t *testing.T, f connector.Factory, cfg map[string]any, opts ...Option) 
 	}
 	t.Run("Content", s.testContent)
 	t.Run("Rerun", func(t *testing.T) { s.testRerun(t, docs) })
+	t.Run("Checkpoints", s.testCheckpoints)
 	t.Run("EmitError", func(t *testing.T) { s.testEmitError(t, len(docs)) })
 	t.Run("CancelWhileBlocked", func(t *testing.T) { s.testCancelBlocked(t, len(docs)) })
 	t.Run("CancelWhileRunning", func(t *testing.T) { s.testCancelRunning(t, len(docs)) })

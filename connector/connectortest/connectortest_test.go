@@ -117,8 +117,29 @@ func (s *fakeSource) doc(i int) connector.Document {
 }
 
 // Docs emits from three workers, as a source fanning out over a remote API would.
-func (s *fakeSource) Docs(ctx context.Context, _ connector.DocsRequest, emit func(connector.Document) error) error {
+func (s *fakeSource) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	switch s.mode {
+	case "checkpointing", "resume-skips":
+		// One worker, a checkpoint every 7 documents; the faulty mode skips past it.
+		start := 0
+		if next, ok := req.Checkpoint["next"].(float64); ok {
+			start = int(next)
+			if s.mode == "resume-skips" {
+				start += 2
+			}
+		}
+		for i := start; i < s.n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := emit(s.doc(i)); err != nil {
+				return err
+			}
+			if (i+1)%7 == 0 {
+				req.SaveCheckpoint(map[string]any{"next": i + 1})
+			}
+		}
+		return nil
 	case "ignores-cancel":
 		for i := range s.n {
 			time.Sleep(10 * time.Millisecond)
@@ -189,6 +210,12 @@ func TestGoodSourcePasses(t *testing.T) {
 		connectortest.InvalidConfig(map[string]any{"password": "forbidden"}, "password"))
 }
 
+// TestCheckpointingSourcePasses runs the suite against a source that saves checkpoints and
+// honours them.
+func TestCheckpointingSourcePasses(t *testing.T) {
+	connectortest.Run(t, fakeFactory("checkpointing"), goodConfig, connectortest.ExpectDocs(fakeDocs))
+}
+
 const helperEnv = "CONNECTORTEST_HELPER_MODE"
 
 // TestHelperProcess runs the suite on a misbehaving source in a child process (see
@@ -231,6 +258,7 @@ func TestSuiteCatchesViolations(t *testing.T) {
 		"wrong-count":      fmt.Sprintf("yielded %d documents, want %d", fakeDocs, fakeDocs+1),
 		"late-emit":        "after Docs returned",
 		"rerun-differs":    "different ids",
+		"resume-skips":     "did not emit 2 documents it had not emitted",
 	}
 	for mode, want := range cases {
 		t.Run(mode, func(t *testing.T) {

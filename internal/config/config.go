@@ -103,6 +103,18 @@ type Service struct {
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
+	// ResumeCrashedJobs is our addition: a job whose worker stopped
+	// reporting is handed to a live instance and continued (from the
+	// source's last checkpoint where it saves them) instead of failed.
+	ResumeCrashedJobs bool `cfg:"resume_crashed_jobs"`
+	// MaxJobResumes bounds those takeovers per job, so that a job that
+	// brings its worker down every time (a poison document, memory) ends
+	// in error instead of taking down instance after instance.
+	MaxJobResumes int `cfg:"max_job_resumes"`
+	// InstanceName is our addition: how this process is named in logs,
+	// metrics and job metadata; "" means the host name plus a random
+	// suffix, unique per start.
+	InstanceName string `cfg:"instance_name"`
 	// ExtractionMode is our addition: how binary content becomes text —
 	// local (in this process, the default), attachment (base64 for the
 	// ingest pipeline, as the original), service (the Data Extraction
@@ -111,6 +123,31 @@ type Service struct {
 	// MetricsAddr is our addition: where to serve /metrics and health checks
 	// ("" disables the listener).
 	MetricsAddr string `cfg:"metrics_addr"`
+}
+
+// How often a running job reports progress (which is also its heartbeat):
+// the original's fixed 10 s, or less when service.idle_job_threshold is
+// short, so that a live job always reports several times within the
+// threshold.
+const (
+	MaxProgressInterval         = 10 * time.Second
+	MinProgressInterval         = time.Second
+	progressReportsPerThreshold = 3
+	// MinIdleJobThreshold is the shortest service.idle_job_threshold.
+	MinIdleJobThreshold = progressReportsPerThreshold * MinProgressInterval
+)
+
+// ProgressInterval is how often a running job writes its progress: a third
+// of service.idle_job_threshold, at most 10 s (the original's interval).
+func (s Service) ProgressInterval() time.Duration {
+	d := Seconds(s.IdleJobThreshold) / progressReportsPerThreshold
+	if d > MaxProgressInterval {
+		d = MaxProgressInterval
+	}
+	if d < MinProgressInterval {
+		d = MinProgressInterval
+	}
+	return d
 }
 
 // ConnectorEntry is one item of the connectors list.
@@ -225,6 +262,8 @@ func Default() *Config {
 			JobCleanupInterval:              300,
 			LogLevel:                        "INFO",
 			IdleJobThreshold:                300,
+			ResumeCrashedJobs:               true,
+			MaxJobResumes:                   3,
 			ExtractionMode:                  "local",
 		},
 		Sources: sources,

@@ -137,7 +137,14 @@ func (cfg *Config) validate() []Problem {
 		c.add("service.max_file_download_size", "must be > 0, got %d", s.MaxFileDownloadSize)
 	}
 	c.positive("service.job_cleanup_interval", s.JobCleanupInterval)
-	c.positive("service.idle_job_threshold", s.IdleJobThreshold)
+	if s.IdleJobThreshold < MinIdleJobThreshold.Seconds() {
+		c.add("service.idle_job_threshold", "must be at least %g seconds, got %g: a running job reports progress at most once per %s, and %d reports must fit in the threshold before other instances may take it for dead",
+			MinIdleJobThreshold.Seconds(), s.IdleJobThreshold, MinProgressInterval, progressReportsPerThreshold)
+	}
+	c.nonNegativeInt("service.max_job_resumes", s.MaxJobResumes)
+	if s.InstanceName != "" && strings.TrimSpace(s.InstanceName) != s.InstanceName {
+		c.add("service.instance_name", "must not start or end with spaces, got %q", s.InstanceName)
+	}
 	switch strings.ToLower(s.ExtractionMode) {
 	case "local", "attachment", "auto":
 	case "service":

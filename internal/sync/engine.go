@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
@@ -45,6 +43,10 @@ type Spec struct {
 	Extractor extract.Extractor
 	// Downloads bounds concurrent content downloads.
 	Downloads int
+	// Resume, for a job resumed from a checkpoint, is where the source
+	// starts again and the progress counted so far. The seen set of the
+	// earlier run is lost, so a resumed full sync deletes nothing.
+	Resume *Resume
 }
 
 // Options are the service-wide settings of the engine.
@@ -55,16 +57,21 @@ type Options struct {
 	RetryInterval time.Duration
 	Log           *slog.Logger
 	Now           func() time.Time
+	// StopGrace is how long a stopped job's sink may go on writing what the
+	// source had already handed over, so that what the job records is what
+	// the index holds; 0 means 10 s.
+	StopGrace time.Duration
 }
 
 // Engine runs one job's document flow: source → rules → content → queue →
 // sink, then the stale-document pass.
 type Engine struct {
-	opts Options
-	spec Spec
-	log  *slog.Logger
-	sink *Sink
-	seen *idSet
+	opts  Options
+	spec  Spec
+	log   *slog.Logger
+	sink  *Sink
+	seen  *idSet
+	track *tracker
 
 	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed atomic.Int64
 }
@@ -81,7 +88,10 @@ func New(opts Options, spec Spec) *Engine {
 		spec.Downloads = 1
 	}
 	b := opts.Bulk
-	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet()}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 10 * time.Second
+	}
+	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet(), track: newTracker(opts.Log, spec.Resume)}
 	e.sink = NewSink(SinkOptions{
 		Client:         opts.Client,
 		Index:          spec.Index,
@@ -118,11 +128,24 @@ func VolumeMiB(bytes int64) int64 {
 	return int64(math.RoundToEven(float64(bytes) / (1024 * 1024)))
 }
 
-// Progress reports written documents so far.
+// Progress reports written documents so far, those of the run a resumed
+// job continues included.
 func (e *Engine) Progress() Progress {
 	st := e.sink.Stats()
-	return Progress{Indexed: st.Indexed, VolumeBytes: st.IndexedBytes, Deleted: st.Deleted}
+	p := Progress{Indexed: st.Indexed, VolumeBytes: st.IndexedBytes, Deleted: st.Deleted}
+	if e.spec.Resume != nil {
+		p.add(e.spec.Resume.Progress)
+	}
+	return p
 }
+
+// Checkpoint returns the newest durable checkpoint of the source (the one
+// the job resumed from until a newer one is durable), nil when there is
+// none.
+func (e *Engine) Checkpoint() *Checkpoint { return e.track.latest() }
+
+// resumed reports a job that continues from a checkpoint.
+func (e *Engine) resumed() bool { return e.spec.Resume != nil && e.spec.Resume.Checkpoint != nil }
 
 // Counters returns the detailed counters, named as in the original where
 // it has the same counter.
@@ -157,17 +180,57 @@ func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 // Run executes the job. It returns when every queued operation has an
 // outcome, or with the first error (source failure, error budget spent,
 // Elasticsearch unreachable, cancellation).
+//
+// When ctx ends, the source stops and nothing more is sent, but requests
+// already in flight are waited for (up to StopGrace): one cut off may still
+// be applied by Elasticsearch, and the index would then hold documents the
+// job never counted.
 func (e *Engine) Run(ctx context.Context) error {
 	b := e.opts.Bulk
 	q := newQueue(b.QueueMaxSize, config.MiB(b.QueueMaxMemSize), config.Seconds(b.QueueRefreshTimeout))
 	defer e.seen.close()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return e.sink.Run(gctx, q.ch) })
-	g.Go(func() error {
-		defer q.close()
-		return e.produce(gctx, q)
-	})
-	return g.Wait()
+	e.spec.Request.OnCheckpoint = e.track.save
+	if e.resumed() {
+		e.spec.Request.Checkpoint = e.spec.Resume.Checkpoint
+		e.log.Info("Resuming from the source's last checkpoint; documents indexed before it are kept, and this job deletes no stale documents", "indexed_before", e.spec.Resume.Progress.Indexed)
+	}
+	pctx, stopProducer := context.WithCancelCause(ctx)
+	defer stopProducer(nil)
+	sctx, abortSink := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abortSink(nil)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		e.sink.Stop(context.Cause(ctx))
+		t := time.NewTimer(e.opts.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			abortSink(context.Cause(ctx))
+		case <-finished:
+		}
+	}()
+	sinkErr := make(chan error, 1)
+	go func() {
+		err := e.sink.Run(sctx, q.ch)
+		if err != nil {
+			stopProducer(err)
+		}
+		sinkErr <- err
+	}()
+	perr := e.produce(pctx, q)
+	q.close()
+	serr := <-sinkErr
+	// A sink failure stops the producer, whose error is then only the echo.
+	if serr != nil && (perr == nil || pctx.Err() != nil) {
+		return serr
+	}
+	return perr
 }
 
 func (e *Engine) produce(ctx context.Context, q *queue) error {
@@ -194,6 +257,7 @@ type prepared struct {
 	id   string
 	body map[string]any
 	doc  connector.Document
+	seq  uint64 // the emit's number for the checkpoint watermark
 }
 
 func (e *Engine) prepare(doc connector.Document) (*prepared, error) {
@@ -250,6 +314,7 @@ func (e *Engine) enqueue(ctx context.Context, q *queue, kind OpKind, p *prepared
 		if _, hasAttachment := p.body[extract.FieldAttachment]; !hasAttachment && int64(len(body)) > limit {
 			e.tooLarge.Add(1)
 			e.log.Warn("Document is larger than elasticsearch.bulk.max_text_document_size and is not indexed", "doc_id", p.id, "bytes", len(body), "limit_bytes", limit)
+			e.track.settle(p.seq, Progress{})
 			return nil
 		}
 	}
@@ -259,7 +324,9 @@ func (e *Engine) enqueue(ctx context.Context, q *queue, kind OpKind, p *prepared
 	case OpIndex:
 		e.creates.Add(1)
 	}
-	return q.put(ctx, &Op{Kind: kind, ID: p.id, Body: body})
+	op := &Op{Kind: kind, ID: p.id, Body: body}
+	e.track.track(op, p.seq)
+	return q.put(ctx, op)
 }
 
 // downloads runs content downloads with bounded concurrency.
@@ -380,15 +447,18 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 			return err
 		}
 		e.extracted.Add(1)
+		seq := e.track.begin()
 		p, err := e.prepare(doc)
 		if err != nil {
 			return err
 		}
+		p.seq = seq
 		drop, err := e.filterOut(p)
 		if err != nil || drop {
+			e.track.settle(seq, Progress{})
 			return err
 		}
-		if before > 0 {
+		if before > 0 && !e.resumed() {
 			if err := e.seen.add(p.id); err != nil {
 				return err
 			}
@@ -396,6 +466,7 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 		if stamps != nil {
 			if _, same := stamps.lookup(p.id, p.doc.Timestamp); same {
 				e.unchanged.Add(1)
+				e.track.settle(seq, Progress{})
 				return nil
 			}
 		}
@@ -404,7 +475,7 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	if werr := dl.wait(); err == nil {
 		err = werr
 	}
-	if err != nil || before == 0 {
+	if err != nil || before == 0 || e.resumed() {
 		return err
 	}
 	return e.deleteUnseen(ctx, q)
@@ -440,18 +511,23 @@ func (e *Engine) produceIncremental(ctx context.Context, q *queue) error {
 			return err
 		}
 		e.extracted.Add(1)
+		seq := e.track.begin()
 		p, err := e.prepare(ch.Document)
 		if err != nil {
 			return err
 		}
+		p.seq = seq
 		drop, err := e.filterOut(p)
 		if err != nil || drop {
+			e.track.settle(seq, Progress{})
 			return err
 		}
 		switch ch.Op {
 		case connector.OpDelete:
 			e.deletes.Add(1)
-			return q.put(ctx, &Op{Kind: OpDelete, ID: p.id})
+			op := &Op{Kind: OpDelete, ID: p.id}
+			e.track.track(op, seq)
+			return q.put(ctx, op)
 		case connector.OpUpdate:
 			return e.emitIndex(ctx, q, dl, p, OpUpdate)
 		case connector.OpIndex, "":

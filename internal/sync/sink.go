@@ -47,12 +47,20 @@ type Op struct {
 	done func()
 	// attempt counts item-level retries.
 	attempt int
+	// settled, when set, learns the final outcome: acked when Elasticsearch
+	// answered the item for good, ok when that answer was a success.
+	settled   func(acked, ok bool)
+	acked, ok bool
 }
 
 func (o *Op) finish() {
 	if o.done != nil {
 		o.done()
 		o.done = nil
+	}
+	if o.settled != nil {
+		o.settled(o.acked, o.ok)
+		o.settled = nil
 	}
 }
 
@@ -142,6 +150,10 @@ type Sink struct {
 
 	monitor *errorMonitor
 
+	stopOnce  gosync.Once
+	stopping  chan struct{}
+	stopCause error
+
 	mu       gosync.Mutex
 	inflight map[int]*batch // by batch number, for per-id ordering
 	nextID   int
@@ -169,7 +181,7 @@ func NewSink(opts SinkOptions) *Sink {
 	if opts.ChunkSize < 2 {
 		opts.ChunkSize = 2
 	}
-	return &Sink{opts: opts, log: opts.Log, monitor: newErrorMonitor(opts.Monitor), inflight: map[int]*batch{}}
+	return &Sink{opts: opts, log: opts.Log, monitor: newErrorMonitor(opts.Monitor), inflight: map[int]*batch{}, stopping: make(chan struct{})}
 }
 
 // Stats returns a snapshot of the counters.
@@ -212,6 +224,9 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		case <-s.stopping:
+			s.failRemaining(b)
+			return s.stopCause
 		}
 		b.done = make(chan struct{})
 		s.mu.Lock()
@@ -296,6 +311,11 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		case <-ctx.Done():
 			s.failRemaining(cur)
 			return context.Cause(ctx)
+		case <-s.stopping:
+			// Requests already sent are waited for (the deferred Wait), so
+			// that what was counted is what Elasticsearch applied.
+			s.failRemaining(cur)
+			return s.stopCause
 		case op, ok = <-inCh:
 			if !ok {
 				inOpen = false
@@ -324,6 +344,15 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// Stop makes Run send nothing more: it waits for the requests in flight
+// and returns cause, leaving the rest of the queue unsent.
+func (s *Sink) Stop(cause error) {
+	s.stopOnce.Do(func() {
+		s.stopCause = cause
+		close(s.stopping)
+	})
 }
 
 func (s *Sink) busy() bool {
@@ -433,7 +462,9 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		if res.StatusCode == http.StatusForbidden {
 			return nil, fmt.Errorf("connector is not authorized to write to index [%s]: the API key may need to be regenerated (status 403: %s)", s.opts.Index, e.Error.Reason)
 		}
-		return nil, fmt.Errorf("bulk request to index %s failed: %d %s: %s", s.opts.Index, res.StatusCode, e.Error.Type, e.Error.Reason)
+		// Typed, so that the service can tell an unavailable cluster (5xx, 429)
+		// from a request it refused.
+		return nil, fmt.Errorf("bulk request to index %s failed: %w", s.opts.Index, &es.Error{Status: res.StatusCode, Type: e.Error.Type, Reason: e.Error.Reason})
 	}
 	if err := json.NewDecoder(res.Body).Decode(&parsed); err != nil {
 		for _, op := range b.ops {
@@ -481,6 +512,7 @@ func (s *Sink) retryable(r *itemResult) bool {
 }
 
 func (s *Sink) record(op *Op, r *itemResult) {
+	op.acked = true
 	if r.Error != nil || r.Status >= 300 && !(op.Kind == OpDelete && r.Status == http.StatusNotFound) {
 		e := ItemError{Op: op.Kind.String(), ID: op.ID, Status: r.Status}
 		if r.Error == nil {
@@ -493,6 +525,7 @@ func (s *Sink) record(op *Op, r *itemResult) {
 		return
 	}
 	s.monitor.success()
+	op.ok = true
 	switch op.Kind {
 	case OpDelete:
 		s.deleted.Add(1)
