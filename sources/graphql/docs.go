@@ -3,7 +3,6 @@ package graphql
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -75,15 +74,15 @@ func pageInfo(data map[string]any, path []string) (bool, string, error) {
 	for _, key := range path {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return false, "", errors.New("Found list while processing Pagination key. Please check the query and provide path upto dictionary.")
+			return false, "", fieldErr("pagination_key", "Found list while processing Pagination key. Please check the query and provide path upto dictionary.")
 		}
 		v, ok := m[key]
 		if !ok {
-			return false, "", fmt.Errorf("Pagination key: %s not found in the response. Please check the query.", key)
+			return false, "", fieldErr("pagination_key", "Pagination key: %s not found in the response. Please check the query.", key)
 		}
 		cur = v
 	}
-	missing := errors.New("Pagination is enabled but the query is missing 'pageInfo'. Please include 'pageInfo { hasNextPage endCursor }' in the query to support pagination.")
+	missing := fieldErr("graphql_query", "Pagination is enabled but the query is missing 'pageInfo'. Please include 'pageInfo { hasNextPage endCursor }' in the query to support pagination.")
 	m, ok := cur.(map[string]any)
 	if !ok {
 		return false, "", missing
@@ -114,13 +113,13 @@ func (s *Source) emitObjects(data map[string]any, p *plan, emit func(connector.D
 				if cur == nil {
 					// The original reports this as a list; a null (often a permission problem or
 					// a missing object) says more.
-					return fmt.Errorf("%s is null in the response, so %s cannot be read. Please check the query.", strings.Join(keys[:i], "."), m.path)
+					return fieldErr("graphql_object_to_id_map", "%s is null in the response, so %s cannot be read. Please check the query.", strings.Join(keys[:i], "."), m.path)
 				}
-				return errors.New("Found list while processing GraphQL Objects List. Please check the query and provide path upto dictionary.")
+				return fieldErr("graphql_object_to_id_map", "Found list while processing GraphQL Objects List. Please check the query and provide path upto dictionary.")
 			}
 			v, ok := obj[key]
 			if !ok {
-				return fmt.Errorf("%s not found in the response. Please check the query.", key)
+				return fieldErr("graphql_object_to_id_map", "%s not found in the response. Please check the query.", key)
 			}
 			cur = v
 		}

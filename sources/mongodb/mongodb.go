@@ -277,8 +277,8 @@ func (s *Source) connError(ctx context.Context, err error) error {
 // collection on MongoDB; listing collections answers the same question.
 func (s *Source) ValidateConfig(ctx context.Context) error {
 	if !slices.Contains(datetimeModes, s.datetimeMode) {
-		return fmt.Errorf("configuration field %q: Invalid 'Out-of-range date handling' value '%s'. Must be one of: %s.",
-			"datetime_conversion", s.datetimeMode, strings.Join(datetimeModes, ", "))
+		return configErr(`configuration field "datetime_conversion"`, "Invalid 'Out-of-range date handling' value '%s'. Must be one of: %s.",
+			s.datetimeMode, strings.Join(datetimeModes, ", "))
 	}
 	if err := s.checkTLSOption(); err != nil {
 		return err
@@ -358,7 +358,7 @@ func (s *Source) checkTLSOption() error {
 		}
 		agrees := (vs[0] == "true" && s.ssl) || (vs[0] == "false" && !s.ssl)
 		if !agrees {
-			return fmt.Errorf(`configuration fields "host" and "ssl_enabled": The value of SSL/TLS must be the same in the hostname and configuration field.`)
+			return configErr(`configuration fields "host" and "ssl_enabled"`, "The value of SSL/TLS must be the same in the hostname and configuration field.")
 		}
 	}
 	return nil
@@ -377,6 +377,12 @@ func (s *Source) Close() error {
 		return nil
 	}
 	return err
+}
+
+// configErr words a problem of the configuration: what to fix, then the original's message (with
+// its capital and full stop).
+func configErr(what, format string, args ...any) error {
+	return errors.New(what + ": " + fmt.Sprintf(format, args...))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -69,7 +69,7 @@ func decodeJSON(b []byte) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("Advanced rules are not valid JSON: %v", err)
+		return nil, fmt.Errorf("advanced rules are not valid JSON: %v", err)
 	}
 	return out, nil
 }
