@@ -101,6 +101,10 @@ type Source struct {
 	tlsErr  error
 	tlsDone bool
 
+	// roots verifies the server's certificate; nil means the machine's trusted authorities (the
+	// original has no setting for another). Tests set it.
+	roots *x509.CertPool
+
 	// now, sleep and handshakeTimeout are replaced by tests.
 	now              func() time.Time
 	sleep            func(ctx context.Context, d time.Duration) error
@@ -152,7 +156,7 @@ func (s *Source) tlsConfig() (*tls.Config, error) {
 		return s.tls, s.tlsErr
 	}
 	s.tlsDone = true
-	cfg := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: s.roots}
 	if s.mutual {
 		cert, err := s.clientCertificate()
 		if err != nil {

@@ -2,9 +2,11 @@ package redis
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -519,4 +521,65 @@ func TestCancellationStopsPromptly(t *testing.T) {
 		t.Errorf("Docs returned %v after the cancel", took)
 	}
 	<-busy
+}
+
+// TestTLS connects to the TLS port of the real server, which demands a client certificate, with
+// the certificate and key given as PEM text (also squeezed onto one line, as Kibana's text field
+// does) or as file paths.
+func TestTLS(t *testing.T) {
+	srv := realRedis(t)
+	v := testbackend.Require(t, "redis", "REDIS_TLS_PORT", "REDIS_TLS_CA_FILE", "REDIS_TLS_CLIENT_CERT_FILE", "REDIS_TLS_CLIENT_KEY_FILE")
+	ctx := context.Background()
+	must(t, srv.admin(t, 7).Set(ctx, "secure", "yes", 0).Err())
+	read := func(k string) string {
+		b, err := os.ReadFile(v[k])
+		must(t, err)
+		return string(b)
+	}
+	ca := x509.NewCertPool()
+	if !ca.AppendCertsFromPEM([]byte(read("REDIS_TLS_CA_FILE"))) {
+		t.Fatal("no CA")
+	}
+	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	port, _ := strconv.Atoi(v["REDIS_TLS_PORT"])
+	base := map[string]any{"port": port, "database": "7", "ssl_enabled": true}
+	tests := []struct {
+		name    string
+		cfg     map[string]any
+		trusted bool
+		want    string
+	}{
+		{"mutual TLS, PEM text", map[string]any{"mutual_tls_enabled": true, "tls_certfile": read("REDIS_TLS_CLIENT_CERT_FILE"), "tls_keyfile": read("REDIS_TLS_CLIENT_KEY_FILE")}, true, ""},
+		{"mutual TLS, one-line PEM", map[string]any{"mutual_tls_enabled": true, "tls_certfile": oneLine(read("REDIS_TLS_CLIENT_CERT_FILE")), "tls_keyfile": oneLine(read("REDIS_TLS_CLIENT_KEY_FILE"))}, true, ""},
+		{"mutual TLS, files", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"], "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, true, ""},
+		{"no client certificate", nil, true, `configuration field "ssl_enabled": TLS with`},
+		{"server not trusted", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"], "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, false, `configuration field "ssl_enabled": TLS with`},
+		{"key missing", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"]}, true, `configuration field "tls_keyfile": mutual TLS needs a private key in PEM form`},
+		{"not PEM", map[string]any{"mutual_tls_enabled": true, "tls_certfile": "/no/such/file.pem", "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, true, `configuration field "tls_certfile": neither PEM text`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := srv.config(base)
+			for k, val := range tt.cfg {
+				cfg[k] = val
+			}
+			src := newSource(t, cfg)
+			if tt.trusted {
+				src.roots = ca
+			}
+			src.handshakeTimeout = 5 * time.Second
+			err := src.Ping(ctx)
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("got %v, want %q", err, tt.want)
+				}
+				return
+			}
+			must(t, err)
+			docs := collect(t, src, connector.DocsRequest{})
+			if len(docs) != 1 || docs[0].Fields["value"] != "yes" {
+				t.Errorf("got %v", docs)
+			}
+		})
+	}
 }
