@@ -7,7 +7,9 @@
 #            …@version` fails; the module zip also lacks build/version/version.txt, which the binary
 #            needs, so the wrapper builds a local copy of the module source with that file added)
 #   start    runs it on a free loopback port with a throw-away SQLite directory; prints MONGODB_URL
-#            (mongodb://127.0.0.1:port/), MONGODB_HOST and MONGODB_PORT
+#            (mongodb://127.0.0.1:port/), MONGODB_HOST and MONGODB_PORT. A second instance checks
+#            credentials (FerretDB's experimental SCRAM authentication, one user in admin):
+#            MONGODB_AUTH_URL, MONGODB_AUTH_USER, MONGODB_AUTH_PASSWORD
 #   stop     stops it
 set -euo pipefail
 
@@ -16,6 +18,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TOOLS=${CONNECTORS_TOOLS_DIR:-$ROOT/tmp/tools}
 BIN=$TOOLS/ferretdb-$VERSION/ferretdb
 STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/ferretdb}
+AUTH_USER=connectors
+AUTH_PASSWORD=connectors-test-pw
 
 log() { echo "ferretdb: $*" >&2; }
 
@@ -72,32 +76,42 @@ start)
     log "not installed (run scripts/backends/ferretdb.sh install)"
     exit 3
   fi
-  mkdir -p "$STATE/sqlite"
+  mkdir -p "$STATE/sqlite" "$STATE/auth/sqlite"
   port=$(free_port)
   "$BIN" --handler=sqlite --sqlite-url="file:$STATE/sqlite/" --state-dir="$STATE" \
     --listen-addr="127.0.0.1:$port" --debug-addr=- --telemetry=disable --log-level=warn \
     >"$STATE/ferretdb.log" 2>&1 </dev/null &
   echo $! >"$STATE/ferretdb.pid"
-  if ! wait_port "$port" 30; then
-    log "did not start; log in $STATE/ferretdb.log"
-    cat "$STATE/ferretdb.log" >&2 || true
+  auth_port=$(free_port)
+  "$BIN" --handler=sqlite --sqlite-url="file:$STATE/auth/sqlite/" --state-dir="$STATE/auth" \
+    --listen-addr="127.0.0.1:$auth_port" --debug-addr=- --telemetry=disable --log-level=warn \
+    --test-enable-new-auth --setup-database=admin --setup-username="$AUTH_USER" --setup-password="$AUTH_PASSWORD" \
+    >"$STATE/ferretdb-auth.log" 2>&1 </dev/null &
+  echo $! >"$STATE/ferretdb-auth.pid"
+  if ! wait_port "$port" 30 || ! wait_port "$auth_port" 30; then
+    log "did not start; logs in $STATE"
+    cat "$STATE"/ferretdb*.log >&2 || true
     "$0" stop || true
     exit 1
   fi
   echo "MONGODB_URL=mongodb://127.0.0.1:$port/"
   echo "MONGODB_HOST=127.0.0.1"
   echo "MONGODB_PORT=$port"
+  echo "MONGODB_AUTH_URL=mongodb://127.0.0.1:$auth_port/"
+  echo "MONGODB_AUTH_USER=$AUTH_USER"
+  echo "MONGODB_AUTH_PASSWORD=$AUTH_PASSWORD"
   ;;
 stop)
-  if [ -f "$STATE/ferretdb.pid" ]; then
-    pid=$(cat "$STATE/ferretdb.pid")
+  for pidfile in "$STATE/ferretdb.pid" "$STATE/ferretdb-auth.pid"; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
-    rm -f "$STATE/ferretdb.pid"
-  fi
+    rm -f "$pidfile"
+  done
   ;;
 *)
   echo "usage: $0 install|start|stop" >&2

@@ -426,3 +426,63 @@ func TestBoundedMemory(t *testing.T) {
 		t.Errorf("heap grew by %d MiB reading %d MB: the cursor is not streamed", grown>>20, n*2000/1_000_000)
 	}
 }
+
+// TestAuthentication runs against the FerretDB instance that checks credentials (SCRAM).
+func TestAuthentication(t *testing.T) {
+	v := testbackend.Require(t, "ferretdb", "MONGODB_AUTH_URL", "MONGODB_AUTH_USER", "MONGODB_AUTH_PASSWORD")
+	ctx := context.Background()
+	admin, err := mongo.Connect(options.Client().ApplyURI(v["MONGODB_AUTH_URL"]).
+		SetAuth(options.Credential{Username: v["MONGODB_AUTH_USER"], Password: v["MONGODB_AUTH_PASSWORD"]}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Disconnect(ctx)
+	coll := admin.Database("connectors_auth").Collection("private")
+	if err := coll.Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	insert(t, coll, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}})
+	tests := []struct {
+		name           string
+		cfg            map[string]any
+		ping, validate string
+	}{
+		{"right credentials", map[string]any{"user": v["MONGODB_AUTH_USER"], "password": v["MONGODB_AUTH_PASSWORD"]}, "", ""},
+		{"credentials in the connection string", map[string]any{"host": strings.Replace(v["MONGODB_AUTH_URL"], "://", "://"+v["MONGODB_AUTH_USER"]+":"+v["MONGODB_AUTH_PASSWORD"]+"@", 1)}, "", ""},
+		{"wrong password", map[string]any{"user": v["MONGODB_AUTH_USER"], "password": "not-the-password"},
+			`configuration fields "user" and "password": MongoDB at 127.0.0.1:`, `configuration fields "user" and "password"`},
+		{"wrong password in the string", map[string]any{"host": strings.Replace(v["MONGODB_AUTH_URL"], "://", "://"+v["MONGODB_AUTH_USER"]+":not-the-password@", 1)},
+			`configuration fields "user" and "password"`, `configuration fields "user" and "password"`},
+		{"no credentials", nil, "",
+			`configuration fields "database" and "collection": Database 'connectors_auth' or collection 'private' is not accessible by user ''. Verify that these database and collection exist, and specified user has access to it`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := map[string]any{"host": v["MONGODB_AUTH_URL"], "database": "connectors_auth", "collection": "private"}
+			for k, val := range tt.cfg {
+				cfg[k] = val
+			}
+			src := newSource(t, cfg)
+			for _, c := range []struct {
+				what string
+				err  error
+				want string
+			}{{"Ping", src.Ping(ctx), tt.ping}, {"ValidateConfig", src.ValidateConfig(ctx), tt.validate}} {
+				switch {
+				case c.want == "" && c.err != nil:
+					t.Errorf("%s: %v", c.what, c.err)
+				case c.want != "" && (c.err == nil || !strings.Contains(c.err.Error(), c.want)):
+					t.Errorf("%s: got %v\nwant %q", c.what, c.err, c.want)
+				}
+				if c.err != nil && (strings.Contains(c.err.Error(), "not-the-password") || strings.Contains(c.err.Error(), v["MONGODB_AUTH_PASSWORD"])) {
+					t.Errorf("%s shows a password: %v", c.what, c.err)
+				}
+			}
+			if tt.validate == "" {
+				if docs := collect(t, src, connector.DocsRequest{}); len(docs) != 1 || docs[0].ID != "a" {
+					t.Errorf("docs %v", docs)
+				}
+			}
+		})
+	}
+}
