@@ -222,7 +222,11 @@ func (s *Source) scanScope(ctx context.Context, req connector.DocsRequest, idx i
 		if err != nil {
 			return s.scopeError(ctx, err)
 		}
-		if err := s.emitKeys(ctx, c, sc, keys, emit); err != nil {
+		unread := func(key string, err error) {
+			s.log.Warn("A key could not be read; nothing is deleted in this sync", "database", sc.label, "key", key, "error", err)
+			req.ReportIncomplete(fmt.Sprintf("database %v key %q", sc.label, key), err)
+		}
+		if err := s.emitKeys(ctx, c, sc, keys, unread, emit); err != nil {
 			return err
 		}
 		if next == 0 {
@@ -253,11 +257,14 @@ type keyInfo struct {
 }
 
 // emitKeys reads the types, sizes and values of one SCAN page and emits its documents in order.
-func (s *Source) emitKeys(ctx context.Context, c *goredis.Client, sc scope, keys []string, emit func(connector.Document) error) error {
+// Keys whose type or value the server refuses to give (a NOPERM for some keys, a key whose type
+// changed between two commands) go to unread: they are neither indexed nor, in this sync,
+// deleted.
+func (s *Source) emitKeys(ctx context.Context, c *goredis.Client, sc scope, keys []string, unread func(string, error), emit func(connector.Document) error) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	infos, err := s.describe(ctx, c, keys)
+	infos, err := s.describe(ctx, c, keys, unread)
 	if err != nil {
 		return s.scopeError(ctx, err)
 	}
@@ -271,7 +278,7 @@ func (s *Source) emitKeys(ctx context.Context, c *goredis.Client, sc scope, keys
 			budget += sz
 			end++
 		}
-		values, err := s.values(ctx, c, infos[start:end])
+		values, err := s.values(ctx, c, infos[start:end], unread)
 		if err != nil {
 			return s.scopeError(ctx, err)
 		}
@@ -300,8 +307,9 @@ func (e *emitError) Unwrap() error        { return e.err }
 func (e *emitError) Is(target error) bool { return target == errEmit }
 
 // describe pipelines TYPE and MEMORY USAGE for every key.
-func (s *Source) describe(ctx context.Context, c *goredis.Client, keys []string) ([]keyInfo, error) {
+func (s *Source) describe(ctx context.Context, c *goredis.Client, keys []string, unread func(string, error)) ([]keyInfo, error) {
 	var infos []keyInfo
+	var failed []keyErr
 	err := s.retry(ctx, "TYPE and MEMORY USAGE", func() error {
 		pipe := c.Pipeline()
 		types := make([]*goredis.StatusCmd, len(keys))
@@ -313,14 +321,14 @@ func (s *Source) describe(ctx context.Context, c *goredis.Client, keys []string)
 		if _, err := pipe.Exec(ctx); err != nil && isConnError(err) {
 			return err
 		}
-		infos = make([]keyInfo, 0, len(keys))
+		infos, failed = make([]keyInfo, 0, len(keys)), nil
 		for i, k := range keys {
 			t, err := types[i].Result()
 			if err != nil {
 				if isRetryable(err) {
 					return err
 				}
-				s.log.Warn("TYPE failed; key skipped", "key", k, "error", err)
+				failed = append(failed, keyErr{k, err})
 				continue
 			}
 			if t == "none" {
@@ -336,18 +344,30 @@ func (s *Source) describe(ctx context.Context, c *goredis.Client, keys []string)
 		}
 		return nil
 	})
+	if err == nil {
+		for _, f := range failed {
+			unread(f.key, f.err)
+		}
+	}
 	return infos, err
 }
 
-// value is a key's rendered value; gone means the key vanished before it was read.
+type keyErr struct {
+	key string
+	err error
+}
+
+// value is a key's rendered value; gone means the key vanished before it was read (or could not
+// be read, and was reported).
 type value struct {
 	text string
 	gone bool
 }
 
 // values pipelines the read of every key's value by its type, the commands the original uses.
-func (s *Source) values(ctx context.Context, c *goredis.Client, infos []keyInfo) ([]value, error) {
+func (s *Source) values(ctx context.Context, c *goredis.Client, infos []keyInfo, unread func(string, error)) ([]value, error) {
 	var out []value
+	var failed []keyErr
 	err := s.retry(ctx, "reading values", func() error {
 		pipe := c.Pipeline()
 		cmds := make([]*goredis.Cmd, len(infos))
@@ -361,7 +381,7 @@ func (s *Source) values(ctx context.Context, c *goredis.Client, infos []keyInfo)
 				return err
 			}
 		}
-		out = make([]value, len(infos))
+		out, failed = make([]value, len(infos)), nil
 		for i, in := range infos {
 			if cmds[i] == nil {
 				s.log.Warn("Redis type not read by this connector; indexed with an empty value", "key", in.key, "type", in.typ)
@@ -372,13 +392,19 @@ func (s *Source) values(ctx context.Context, c *goredis.Client, infos []keyInfo)
 				if isRetryable(err) {
 					return err
 				}
-				s.log.Warn("Reading a value failed; indexed with an empty value", "key", in.key, "type", in.typ, "error", err)
+				failed = append(failed, keyErr{in.key, err})
+				out[i] = value{gone: true}
 				continue
 			}
 			out[i] = render(in.typ, in.key, reply, errors.Is(err, goredis.Nil), s)
 		}
 		return nil
 	})
+	if err == nil {
+		for _, f := range failed {
+			unread(f.key, f.err)
+		}
+	}
 	return out, err
 }
 

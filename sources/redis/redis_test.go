@@ -583,3 +583,31 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestKeysTheUserMayNotRead: with an ACL user limited to some keys, the others are reported as
+// unread (so nothing is deleted) instead of being indexed empty or silently dropped.
+func TestKeysTheUserMayNotRead(t *testing.T) {
+	srv := realRedis(t)
+	ctx := context.Background()
+	c := srv.admin(t, 8)
+	must(t, c.Set(ctx, "pub:1", "one", 0).Err())
+	must(t, c.HSet(ctx, "pub:2", "f", "v").Err())
+	must(t, c.Set(ctx, "priv:1", "secret", 0).Err())
+	must(t, c.Do(ctx, "ACL", "SETUSER", "limited", "on", ">limited-pw", "~pub:*", "+@all").Err())
+	defer c.Do(ctx, "ACL", "DELUSER", "limited")
+	src := newSource(t, srv.config(map[string]any{"database": "8", "username": "limited", "password": "limited-pw"}))
+	var scopes []string
+	docs := collect(t, src, connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+		scopes = append(scopes, scope)
+		if !strings.Contains(cause.Error(), "NOPERM") {
+			t.Errorf("cause %v", cause)
+		}
+	}})
+	got := byKey(docs)
+	if len(got) != 2 || got["pub:1"].Fields["value"] != "one" || got["pub:2"].Fields["value"] != "{'f': 'v'}" {
+		t.Errorf("docs %v", docs)
+	}
+	if strings.Join(scopes, ",") != `database 8 key "priv:1"` {
+		t.Errorf("reported %v", scopes)
+	}
+}
