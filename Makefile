@@ -38,7 +38,7 @@ es-down: ## stop it
 test-real-es: ## the conformance suite and the service against a real Elasticsearch (starts and stops one)
 	@url=$$(scripts/es-up.sh | sed -n 's/^ES_URL=//p'); \
 	status=0; \
-	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
+	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -timeout 30m -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
 	scripts/es-down.sh; exit $$status
 
 # make ftest NAME=<source> DATA_SIZE=small|medium|large|xlarge; FTEST_ES=auto|real|estest picks

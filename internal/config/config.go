@@ -30,17 +30,28 @@ type Config struct {
 
 // Elasticsearch holds the elasticsearch.* keys.
 type Elasticsearch struct {
-	Host                    string            `cfg:"host"`
-	APIKey                  *string           `cfg:"api_key"`
-	Username                string            `cfg:"username"`
-	Password                string            `cfg:"password"`
-	SSL                     bool              `cfg:"ssl"`
-	VerifyCerts             bool              `cfg:"verify_certs"`
-	CACerts                 string            `cfg:"ca_certs"`
-	RequestTimeout          float64           `cfg:"request_timeout"`
-	RetryOnTimeout          bool              `cfg:"retry_on_timeout"`
-	MaxRetries              int               `cfg:"max_retries"`
-	RetryInterval           float64           `cfg:"retry_interval"`
+	Host           string  `cfg:"host"`
+	APIKey         *string `cfg:"api_key"`
+	Username       string  `cfg:"username"`
+	Password       string  `cfg:"password"`
+	SSL            bool    `cfg:"ssl"`
+	VerifyCerts    bool    `cfg:"verify_certs"`
+	CACerts        string  `cfg:"ca_certs"`
+	RequestTimeout float64 `cfg:"request_timeout"`
+	RetryOnTimeout bool    `cfg:"retry_on_timeout"`
+	MaxRetries     int     `cfg:"max_retries"`
+	RetryInterval  float64 `cfg:"retry_interval"`
+	// RetryBudget is our addition: seconds during which a call that failed
+	// transiently is retried, counted from its first failure. Absent, it is
+	// what the original would wait in total, retry_interval × (1 + … +
+	// (max_retries−1)); 0 disables retries.
+	RetryBudget *float64 `cfg:"retry_budget"`
+	// RetryBackoffInitial is our addition: the first wait, in seconds; each
+	// further wait doubles, up to RetryBackoffMax, with jitter.
+	RetryBackoffInitial float64 `cfg:"retry_backoff_initial"`
+	// RetryBackoffMax is our addition: the longest single wait in seconds;
+	// absent, retry_interval.
+	RetryBackoffMax         *float64          `cfg:"retry_backoff_max"`
 	MaxWaitDuration         float64           `cfg:"max_wait_duration"`
 	InitialBackoffDuration  float64           `cfg:"initial_backoff_duration"`
 	BackoffMultiplier       float64           `cfg:"backoff_multiplier"`
@@ -219,6 +230,7 @@ func Default() *Config {
 			RetryOnTimeout:          true,
 			MaxRetries:              5,
 			RetryInterval:           10,
+			RetryBackoffInitial:     0.5,
 			MaxWaitDuration:         240,
 			InitialBackoffDuration:  1,
 			BackoffMultiplier:       2,
@@ -276,6 +288,28 @@ func defaultExtractionService() *ExtractionService {
 		StreamChunkSize: 65536,
 		SharedVolumeDir: "/app/files",
 	}
+}
+
+// EffectiveRetryBudget is retry_budget, or the original's total wait when
+// it is absent: retry_interval × (1 + 2 + … + (max_retries−1)), 100 s with
+// the defaults.
+func (e Elasticsearch) EffectiveRetryBudget() time.Duration {
+	if e.RetryBudget != nil {
+		return Seconds(*e.RetryBudget)
+	}
+	if e.MaxRetries < 2 {
+		return 0
+	}
+	return Seconds(e.RetryInterval * float64(e.MaxRetries*(e.MaxRetries-1)/2))
+}
+
+// EffectiveBackoffMax is retry_backoff_max, or retry_interval when it is
+// absent.
+func (e Elasticsearch) EffectiveBackoffMax() time.Duration {
+	if e.RetryBackoffMax != nil {
+		return Seconds(*e.RetryBackoffMax)
+	}
+	return Seconds(e.RetryInterval)
 }
 
 // Seconds converts a configuration value in seconds to a duration.

@@ -92,6 +92,13 @@ func (cfg *Config) validate() []Problem {
 	c.positive("elasticsearch.request_timeout", es.RequestTimeout)
 	c.nonNegativeInt("elasticsearch.max_retries", es.MaxRetries)
 	c.nonNegative("elasticsearch.retry_interval", es.RetryInterval)
+	if es.RetryBudget != nil {
+		c.nonNegative("elasticsearch.retry_budget", *es.RetryBudget)
+	}
+	c.positive("elasticsearch.retry_backoff_initial", es.RetryBackoffInitial)
+	if es.RetryBackoffMax != nil {
+		c.positive("elasticsearch.retry_backoff_max", *es.RetryBackoffMax)
+	}
 	c.nonNegative("elasticsearch.max_wait_duration", es.MaxWaitDuration)
 	c.positive("elasticsearch.initial_backoff_duration", es.InitialBackoffDuration)
 	if es.BackoffMultiplier < 1 {
@@ -214,7 +221,9 @@ func (cfg *Config) warnRelations() {
 		cfg.Warnings = append(cfg.Warnings, "elasticsearch.bulk.error_monitor.error_window_size should be greater than max_consecutive_errors")
 	}
 	es := cfg.Elasticsearch
-	worst := float64(es.MaxRetries)*es.RequestTimeout + es.RetryInterval*float64(es.MaxRetries*(es.MaxRetries-1)/2)
+	// A bulk request can take its first attempt, the retry budget and one
+	// last attempt started just before the budget ran out.
+	worst := 2*es.RequestTimeout + es.EffectiveRetryBudget().Seconds()
 	if b.QueueRefreshTimeout < worst {
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("elasticsearch.bulk.queue_refresh_timeout (%gs) is shorter than the worst-case bulk retry time (%gs): a slow cluster may fail syncs as overloaded", b.QueueRefreshTimeout, worst))
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
-	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/protocol"
@@ -365,12 +364,10 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 	}
 
 	engine = syncer.New(syncer.Options{
-		Client:        client,
-		Bulk:          s.cfg.Elasticsearch.Bulk,
-		MaxRetries:    s.cfg.Elasticsearch.MaxRetries,
-		RetryInterval: config.Seconds(s.cfg.Elasticsearch.RetryInterval),
-		Log:           log,
-		Now:           s.Now,
+		Client: client,
+		Bulk:   s.cfg.Elasticsearch.Bulk,
+		Log:    log,
+		Now:    s.Now,
 	}, spec)
 	engineCtx, stopEngine := context.WithCancelCause(ctx)
 	defer stopEngine(nil)
@@ -511,6 +508,9 @@ func jobMetadata(e *syncer.Engine) map[string]any {
 			list[i] = map[string]any{"op": ie.Op, "id": ie.ID, "status": ie.Status, "type": ie.Type, "reason": ie.Reason}
 		}
 		md["failed_documents"] = list
+	}
+	if inc := e.IncompleteListing(); inc != nil {
+		md["incomplete_listing"] = inc
 	}
 	return md
 }
