@@ -69,7 +69,7 @@ func retryDelay(err error, attempt int) (time.Duration, bool) {
 	if errors.As(err, &re) {
 		switch {
 		case re.status == http.StatusTooManyRequests || re.status == http.StatusServiceUnavailable:
-			if re.retryAfter > 0 {
+			if re.retryAfter >= 0 {
 				return min(re.retryAfter, 5*maxBackoff), true
 			}
 			return backoff, true
@@ -224,11 +224,12 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date; -1 when there is none
+// (0 is the server asking for an immediate retry).
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return -1
 	}
 	if n, err := strconv.Atoi(v); err == nil {
 		return time.Duration(max(n, 0)) * time.Second
@@ -236,7 +237,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0)
 	}
-	return 0
+	return -1
 }
 
 func snippet(b []byte) string {

@@ -69,8 +69,15 @@ func collect(t *testing.T, src *Source, req connector.DocsRequest) []connector.D
 func TestAcceptance(t *testing.T) {
 	srv := graphqltest.Start(graphqltest.Options{Users: 250})
 	defer srv.Close()
+	// Unreadable: the pages after the third (users 150 on) keep failing; the 150 before must be
+	// indexed and the rest reported.
+	failing := func(*testing.T) func() {
+		srv.FailPagesAfter(graphqltest.Cursor(149))
+		return func() { srv.FailPagesAfter("") }
+	}
 	connectortest.Run(t, Factory, pagedConfig(srv.Endpoint()),
 		connectortest.ExpectDocs(250),
+		connectortest.Unreadable(failing, 150),
 		connectortest.InvalidConfig(map[string]any{"http_endpoint": "ftp://example.com/graphql"}, "http_endpoint"),
 		connectortest.InvalidConfig(map[string]any{"graphql_query": `mutation { touch(id: "user_1") { id } }`}, "graphql_query"),
 		connectortest.InvalidConfig(map[string]any{"graphql_object_to_id_map": `{"users.nodes": id}`}, "graphql_object_to_id_map"),

@@ -129,8 +129,19 @@ func TestAcceptance(t *testing.T) {
 	}
 	_, err := pipe.Exec(ctx)
 	must(t, err)
+	// Unreadable: the default user loses access to the keys acc:2xx (50 keys); the others must
+	// still be indexed and the 50 reported.
+	restrict := func(t *testing.T) func() {
+		must(t, c.Do(ctx, "ACL", "SETUSER", "default", "resetkeys", "~acc:0*", "~acc:1*").Err())
+		return func() {
+			if err := c.Do(ctx, "ACL", "SETUSER", "default", "allkeys").Err(); err != nil {
+				t.Errorf("restoring the default user: %v", err)
+			}
+		}
+	}
 	connectortest.Run(t, Factory, srv.config(map[string]any{"database": "3"}),
 		connectortest.ExpectDocs(250),
+		connectortest.Unreadable(restrict, 200),
 		connectortest.InvalidConfig(map[string]any{"database": "3,x"}, "database"),
 		connectortest.InvalidConfig(map[string]any{"database": "3,1000"}, "database"),
 	)

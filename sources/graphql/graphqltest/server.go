@@ -174,6 +174,7 @@ type Server struct {
 	requests  atomic.Int64
 	throttled atomic.Int64
 	fail      atomic.Int64 // answer this many next requests with 500
+	failAfter atomic.Value // string: answer 503 (Retry-After: 0) to every request for the page after this cursor
 }
 
 // Start runs a server on a free loopback port.
@@ -196,6 +197,11 @@ func (s *Server) Throttled() int64 { return s.throttled.Load() }
 
 // FailNext makes the next n requests answer 500.
 func (s *Server) FailNext(n int) { s.fail.Store(int64(n)) }
+
+// FailPagesAfter makes every request for the page after cursor answer 503 with Retry-After: 0,
+// until it is called with "": the pages from there on cannot be read. The cursor is the one the
+// server gave as endCursor ([Cursor] of the offset of a page's last user).
+func (s *Server) FailPagesAfter(cursor string) { s.failAfter.Store(cursor) }
 
 // Remove deletes users by number; Add adds (or replaces) users.
 func (s *Server) Remove(numbers ...int) {
@@ -287,6 +293,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
 		return
+	}
+	if c, _ := s.failAfter.Load().(string); c != "" {
+		for _, v := range params.Variables {
+			if v == c {
+				w.Header().Set("Retry-After", "0")
+				http.Error(w, `{"message":"page temporarily unavailable"}`, http.StatusServiceUnavailable)
+				return
+			}
+		}
 	}
 	resp := s.schema.Exec(r.Context(), params.Query, params.OperationName, params.Variables)
 	w.Header().Set("Content-Type", "application/json")
