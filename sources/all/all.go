@@ -16,6 +16,7 @@ import (
 	_ "github.com/connectors-go/connectors/sources/mongodb"
 	_ "github.com/connectors-go/connectors/sources/mssql"
 	_ "github.com/connectors-go/connectors/sources/mysql"
+	_ "github.com/connectors-go/connectors/sources/networkdrive"
 	_ "github.com/connectors-go/connectors/sources/oracle"
 	_ "github.com/connectors-go/connectors/sources/postgresql"
 	_ "github.com/connectors-go/connectors/sources/redis"
