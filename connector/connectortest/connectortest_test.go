@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,6 +117,17 @@ func (s *fakeSource) doc(i int) connector.Document {
 	return d
 }
 
+// unreadable makes every tenth document of the fake sources unreadable (the Unreadable option
+// switches it on).
+var unreadable atomic.Bool
+
+func breakData(*testing.T) func() {
+	unreadable.Store(true)
+	return func() { unreadable.Store(false) }
+}
+
+const readableWhenBroken = fakeDocs - fakeDocs/10
+
 // Docs emits from three workers, as a source fanning out over a remote API would.
 func (s *fakeSource) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	switch s.mode {
@@ -189,6 +201,20 @@ func (s *fakeSource) Docs(ctx context.Context, req connector.DocsRequest, emit f
 	}
 produce:
 	for i := range s.n {
+		if unreadable.Load() && i%10 == 0 {
+			switch s.mode {
+			case "silent-omit":
+				continue
+			case "fails-on-unreadable":
+				mu.Lock()
+				firstErr = fmt.Errorf("doc-%d: permission denied", i)
+				mu.Unlock()
+				cancel()
+				break produce
+			}
+			req.ReportIncomplete(fmt.Sprintf("doc-%d", i), errors.New("permission denied"))
+			continue
+		}
 		select {
 		case jobs <- i:
 		case <-wctx.Done():
@@ -207,6 +233,7 @@ produce:
 func TestGoodSourcePasses(t *testing.T) {
 	connectortest.Run(t, fakeFactory("good"), goodConfig,
 		connectortest.ExpectDocs(fakeDocs),
+		connectortest.Unreadable(breakData, readableWhenBroken),
 		connectortest.InvalidConfig(map[string]any{"password": "forbidden"}, "password"))
 }
 
@@ -231,6 +258,7 @@ func TestHelperProcess(t *testing.T) {
 	}
 	connectortest.Run(t, fakeFactory(mode), goodConfig,
 		connectortest.ExpectDocs(expected),
+		connectortest.Unreadable(breakData, readableWhenBroken),
 		connectortest.CancelTimeout(300*time.Millisecond),
 		connectortest.SettleTimeout(time.Second),
 		connectortest.InvalidConfig(map[string]any{"password": "forbidden"}, "password"))
@@ -259,6 +287,9 @@ func TestSuiteCatchesViolations(t *testing.T) {
 		"late-emit":        "after Docs returned",
 		"rerun-differs":    "different ids",
 		"resume-skips":     "did not emit 2 documents it had not emitted",
+		// Silently listing less than there is would make the service delete the rest.
+		"silent-omit":         "reported nothing through ReportIncomplete",
+		"fails-on-unreadable": "it must report that part and return nil",
 	}
 	for mode, want := range cases {
 		t.Run(mode, func(t *testing.T) {

@@ -26,21 +26,44 @@ type Config struct {
 	// Warnings are non-fatal findings: unknown keys, deprecated forms,
 	// settings that work against each other.
 	Warnings []string `cfg:"-"`
+
+	// explicit holds the keys the file or the environment set (dotted
+	// paths, list items as connectors[0].api_key).
+	explicit map[string]bool
+	// duplicates are the connectors entries dropped because a later entry
+	// has the same connector_id.
+	duplicates []Problem
 }
+
+// IsSet reports whether the file or the environment gave key (a dotted
+// path such as service.max_concurrent_content_syncs) a value, as opposed to
+// the default.
+func (cfg *Config) IsSet(key string) bool { return cfg.explicit[key] }
 
 // Elasticsearch holds the elasticsearch.* keys.
 type Elasticsearch struct {
-	Host                    string            `cfg:"host"`
-	APIKey                  *string           `cfg:"api_key"`
-	Username                string            `cfg:"username"`
-	Password                string            `cfg:"password"`
-	SSL                     bool              `cfg:"ssl"`
-	VerifyCerts             bool              `cfg:"verify_certs"`
-	CACerts                 string            `cfg:"ca_certs"`
-	RequestTimeout          float64           `cfg:"request_timeout"`
-	RetryOnTimeout          bool              `cfg:"retry_on_timeout"`
-	MaxRetries              int               `cfg:"max_retries"`
-	RetryInterval           float64           `cfg:"retry_interval"`
+	Host           string  `cfg:"host"`
+	APIKey         *string `cfg:"api_key"`
+	Username       string  `cfg:"username"`
+	Password       string  `cfg:"password"`
+	SSL            bool    `cfg:"ssl"`
+	VerifyCerts    bool    `cfg:"verify_certs"`
+	CACerts        string  `cfg:"ca_certs"`
+	RequestTimeout float64 `cfg:"request_timeout"`
+	RetryOnTimeout bool    `cfg:"retry_on_timeout"`
+	MaxRetries     int     `cfg:"max_retries"`
+	RetryInterval  float64 `cfg:"retry_interval"`
+	// RetryBudget is our addition: seconds during which a call that failed
+	// transiently is retried, counted from its first failure. Absent, it is
+	// what the original would wait in total, retry_interval × (1 + … +
+	// (max_retries−1)); 0 disables retries.
+	RetryBudget *float64 `cfg:"retry_budget"`
+	// RetryBackoffInitial is our addition: the first wait, in seconds; each
+	// further wait doubles, up to RetryBackoffMax, with jitter.
+	RetryBackoffInitial float64 `cfg:"retry_backoff_initial"`
+	// RetryBackoffMax is our addition: the longest single wait in seconds;
+	// absent, retry_interval.
+	RetryBackoffMax         *float64          `cfg:"retry_backoff_max"`
 	MaxWaitDuration         float64           `cfg:"max_wait_duration"`
 	InitialBackoffDuration  float64           `cfg:"initial_backoff_duration"`
 	BackoffMultiplier       float64           `cfg:"backoff_multiplier"`
@@ -96,10 +119,13 @@ type Service struct {
 	MaxConcurrentContentSyncs       int      `cfg:"max_concurrent_content_syncs"`
 	MaxConcurrentAccessControlSyncs int      `cfg:"max_concurrent_access_control_syncs"`
 	MaxConcurrentSchedulingTasks    int      `cfg:"max_concurrent_scheduling_tasks"`
-	MaxFileDownloadSize             int64    `cfg:"max_file_download_size"`
-	JobCleanupInterval              float64  `cfg:"job_cleanup_interval"`
-	LogLevel                        string   `cfg:"log_level"`
-	FIPSMode                        bool     `cfg:"fips_mode"`
+	// MaxConcurrentSyncs is the original's deprecated name of
+	// max_concurrent_content_syncs; see applyDeprecated.
+	MaxConcurrentSyncs  *int    `cfg:"max_concurrent_syncs"`
+	MaxFileDownloadSize int64   `cfg:"max_file_download_size"`
+	JobCleanupInterval  float64 `cfg:"job_cleanup_interval"`
+	LogLevel            string  `cfg:"log_level"`
+	FIPSMode            bool    `cfg:"fips_mode"`
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
@@ -219,6 +245,7 @@ func Default() *Config {
 			RetryOnTimeout:          true,
 			MaxRetries:              5,
 			RetryInterval:           10,
+			RetryBackoffInitial:     0.5,
 			MaxWaitDuration:         240,
 			InitialBackoffDuration:  1,
 			BackoffMultiplier:       2,
@@ -276,6 +303,28 @@ func defaultExtractionService() *ExtractionService {
 		StreamChunkSize: 65536,
 		SharedVolumeDir: "/app/files",
 	}
+}
+
+// EffectiveRetryBudget is retry_budget, or the original's total wait when
+// it is absent: retry_interval × (1 + 2 + … + (max_retries−1)), 100 s with
+// the defaults.
+func (e Elasticsearch) EffectiveRetryBudget() time.Duration {
+	if e.RetryBudget != nil {
+		return Seconds(*e.RetryBudget)
+	}
+	if e.MaxRetries < 2 {
+		return 0
+	}
+	return Seconds(e.RetryInterval * float64(e.MaxRetries*(e.MaxRetries-1)/2))
+}
+
+// EffectiveBackoffMax is retry_backoff_max, or retry_interval when it is
+// absent.
+func (e Elasticsearch) EffectiveBackoffMax() time.Duration {
+	if e.RetryBackoffMax != nil {
+		return Seconds(*e.RetryBackoffMax)
+	}
+	return Seconds(e.RetryInterval)
 }
 
 // Seconds converts a configuration value in seconds to a duration.
@@ -398,7 +447,9 @@ func Parse(path string, raw []byte, opts LoadOptions) (*Config, error) {
 	cfg.Path = path
 	d := &decoder{}
 	d.decodeStruct("", merged, cfg)
+	cfg.explicit = d.set
 	cfg.Warnings = append(cfg.Warnings, d.warnings...)
+	cfg.applyDeprecated()
 	problems := append(d.problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return cfg, &Error{Path: path, Problems: problems}

@@ -157,8 +157,16 @@ func (c *cluster) count(index string) int {
 // config writes a config.yml for the service processes.
 func (c *cluster) config(connectors map[string]string, extra string) string {
 	c.t.Helper()
+	return c.configFor(c.srv.URL(), connectors, "", extra)
+}
+
+// configFor writes a config.yml for a service reaching the cluster at host;
+// extraES is added to the elasticsearch section, extra to the service one.
+func (c *cluster) configFor(host string, connectors map[string]string, extraES, extra string) string {
+	c.t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", c.srv.URL(), c.mode == protocol.ModeAPI)
+	fmt.Fprintf(&b, "elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", host, c.mode == protocol.ModeAPI)
+	b.WriteString(extraES)
 	b.WriteString("service:\n  idling: 0.5\n  heartbeat: 1\n  job_cleanup_interval: 1\n  preflight_idle: 0.1\n")
 	b.WriteString(extra)
 	b.WriteString("sources:\n  slow: test\nconnectors:\n")

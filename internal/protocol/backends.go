@@ -2,10 +2,14 @@ package protocol
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/connectors-go/connectors/internal/es"
 )
 
 // indexBackend writes the connector indices directly.
@@ -48,13 +52,25 @@ func (b indexBackend) createJob(ctx context.Context, c *Connector, t JobType, tr
 		"created_at":              now,
 		"last_seen":               now,
 	}
-	var res struct {
-		ID string `json:"_id"`
+	// The id is chosen here rather than by Elasticsearch so that a create
+	// sent again after a lost answer cannot make a second job.
+	id := newDocID()
+	err := b.s.es.Request(ctx, "PUT", "/"+JobsAlias+"/_create/"+id, doc, nil)
+	if es.IsConflict(err) && es.IsRepeated(err) {
+		err = nil // the lost attempt created it
 	}
-	if err := b.s.es.Request(ctx, "POST", "/"+JobsAlias+"/_doc", doc, &res); err != nil {
+	if err != nil {
 		return "", fmt.Errorf("cannot create a %s sync job for connector %s: %w", t, c.ID, err)
 	}
-	return res.ID, nil
+	return id, nil
+}
+
+// newDocID returns a random id shaped like the ones Elasticsearch
+// generates: 20 URL-safe base64 characters.
+func newDocID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // storeValidation sets draft.validation of the DEFAULT filtering entry and,

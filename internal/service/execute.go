@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
-	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/rules"
 	syncer "github.com/connectors-go/connectors/internal/sync"
 )
 
@@ -336,6 +336,9 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 			}
 			spec.Filter = filter
 			spec.Request.AdvancedRules = advanced
+			if advanced != nil {
+				spec.Request.AdvancedRulesJSON = rules.AdvancedSnippetJSON(j.Connector.Filtering)
+			}
 		}
 		if j.JobType == protocol.JobIncremental {
 			if _, ok := src.(connector.IncrementalSource); ok {
@@ -361,12 +364,10 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 	}
 
 	engine = syncer.New(syncer.Options{
-		Client:        client,
-		Bulk:          s.cfg.Elasticsearch.Bulk,
-		MaxRetries:    s.cfg.Elasticsearch.MaxRetries,
-		RetryInterval: config.Seconds(s.cfg.Elasticsearch.RetryInterval),
-		Log:           log,
-		Now:           s.Now,
+		Client: client,
+		Bulk:   s.cfg.Elasticsearch.Bulk,
+		Log:    log,
+		Now:    s.Now,
 	}, spec)
 	engineCtx, stopEngine := context.WithCancelCause(ctx)
 	defer stopEngine(nil)
@@ -507,6 +508,9 @@ func jobMetadata(e *syncer.Engine) map[string]any {
 			list[i] = map[string]any{"op": ie.Op, "id": ie.ID, "status": ie.Status, "type": ie.Type, "reason": ie.Reason}
 		}
 		md["failed_documents"] = list
+	}
+	if inc := e.IncompleteListing(); inc != nil {
+		md["incomplete_listing"] = inc
 	}
 	return md
 }

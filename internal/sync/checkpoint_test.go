@@ -155,7 +155,7 @@ func TestCheckpointNeverPassesAnUnwrittenDocument(t *testing.T) {
 			bulk := config.Default().Elasticsearch.Bulk
 			bulk.ChunkSize = 20
 			bulk.MaxConcurrency = 3
-			e := New(Options{Client: client, Bulk: bulk, MaxRetries: 1, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: src})
+			e := New(Options{Client: client, Bulk: bulk, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: src})
 			done := make(chan error, 1)
 			go func() { done <- e.Run(context.Background()) }()
 			// After a while, every bulk request fails: the job ends in error.
@@ -249,7 +249,7 @@ func TestStoppedJobCountsWhatTheIndexHolds(t *testing.T) {
 	bulk := config.Default().Elasticsearch.Bulk
 	bulk.ChunkSize = 100
 	bulk.MaxConcurrency = 3
-	e := New(Options{Client: client, Bulk: bulk, MaxRetries: 1, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: &fakeSource{n: 100000}})
+	e := New(Options{Client: client, Bulk: bulk, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: &fakeSource{n: 100000}})
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()

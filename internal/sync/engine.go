@@ -51,12 +51,10 @@ type Spec struct {
 
 // Options are the service-wide settings of the engine.
 type Options struct {
-	Client        *es.Client
-	Bulk          config.Bulk
-	MaxRetries    int
-	RetryInterval time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	Client *es.Client
+	Bulk   config.Bulk
+	Log    *slog.Logger
+	Now    func() time.Time
 	// StopGrace is how long a stopped job's sink may go on writing what the
 	// source had already handed over, so that what the job records is what
 	// the index holds; 0 means 10 s.
@@ -72,8 +70,13 @@ type Engine struct {
 	sink  *Sink
 	seen  *idSet
 	track *tracker
+	// incomplete collects the parts of the listing the source could not read.
+	incomplete *incomplete
 
-	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed atomic.Int64
+	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed, keptContent atomic.Int64
+	// contentSkipped counts documents indexed without content because of
+	// their size or type.
+	contentSkipped atomic.Int64
 }
 
 // New prepares an engine; Run executes it once.
@@ -91,7 +94,14 @@ func New(opts Options, spec Spec) *Engine {
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = 10 * time.Second
 	}
-	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet(), track: newTracker(opts.Log, spec.Resume)}
+	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet(), track: newTracker(opts.Log, spec.Resume), incomplete: &incomplete{log: opts.Log}}
+	prev := spec.Request.OnIncomplete
+	e.spec.Request.OnIncomplete = func(scope string, cause error) {
+		e.incomplete.report(scope, cause)
+		if prev != nil {
+			prev(scope, cause)
+		}
+	}
 	e.sink = NewSink(SinkOptions{
 		Client:         opts.Client,
 		Index:          spec.Index,
@@ -99,8 +109,6 @@ func New(opts Options, spec Spec) *Engine {
 		ChunkSize:      b.ChunkSize,
 		ChunkMaxBytes:  config.MiB(b.ChunkMaxMemSize),
 		MaxConcurrency: b.MaxConcurrency,
-		MaxRetries:     opts.MaxRetries,
-		RetryInterval:  opts.RetryInterval,
 		OpsLogging:     b.EnableOperationsLogging,
 		Log:            opts.Log,
 		Monitor: ErrorMonitorConfig{
@@ -160,6 +168,8 @@ func (e *Engine) Counters() map[string]int64 {
 		"doc_deletes_queued":        e.deletes.Load(),
 		"binary_docs_downloaded":    e.downloaded.Load(),
 		"binary_docs_failed":        e.contentFailed.Load(),
+		"binary_docs_skipped":       e.contentSkipped.Load(),
+		"docs_content_kept":         e.keptContent.Load(),
 		"docs_dropped_too_large":    e.tooLarge.Load(),
 		"bulk_requests":             st.Requests,
 		"bulk_item_retries":         st.Retried,
@@ -171,15 +181,22 @@ func (e *Engine) Counters() map[string]int64 {
 		"deletes_of_missing_docs":   st.DeleteMissing,
 		"bulk_item_results_created": st.Created,
 		"bulk_item_results_updated": st.Updated,
+		"bulk_requests_repeated":    st.Repeated,
 	}
 }
 
 // ItemErrors returns the last documents Elasticsearch refused.
 func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 
+// IncompleteListing says what the source could not list; nil when it
+// listed everything.
+func (e *Engine) IncompleteListing() *IncompleteListing { return e.incomplete.summary() }
+
 // Run executes the job. It returns when every queued operation has an
 // outcome, or with the first error (source failure, error budget spent,
-// Elasticsearch unreachable, cancellation).
+// Elasticsearch unreachable, cancellation). A job whose source reported
+// part of its listing as unreadable writes everything it read, deletes
+// nothing, and returns an *IncompleteListingError.
 //
 // When ctx ends, the source stops and nothing more is sent, but requests
 // already in flight are waited for (up to StopGrace): one cut off may still
@@ -230,7 +247,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	if serr != nil && (perr == nil || pctx.Err() != nil) {
 		return serr
 	}
-	return perr
+	if perr != nil {
+		return perr
+	}
+	return e.incomplete.err()
 }
 
 func (e *Engine) produce(ctx context.Context, q *queue) error {
@@ -403,31 +423,40 @@ func (d *downloads) wait() error {
 	return d.failed()
 }
 
-// withContent downloads and extracts a document's content, then queues it.
-// A content failure costs the document its body, never the document.
-func (e *Engine) withContent(ctx context.Context, p *prepared) {
+// withContent downloads and extracts a document's content into its body.
+// It reports false when the download or extraction failed; content skipped
+// on purpose (type, size) is not a failure.
+func (e *Engine) withContent(ctx context.Context, p *prepared) bool {
 	c := p.doc.Content
 	ex := e.spec.Extractor
 	if err := ex.Check(c.Name, c.Size); err != nil {
-		e.log.Debug("Content not extracted", "doc_id", p.id, "file", c.Name, "reason", err.Error())
-		return
+		// Size and type limits are decided before any download; the
+		// document is indexed without its content, which the operator
+		// should be able to see (binary_docs_skipped counts them).
+		e.contentSkipped.Add(1)
+		level := slog.LevelInfo
+		if errors.Is(err, extract.ErrTooLarge) {
+			level = slog.LevelWarn
+		}
+		e.log.Log(ctx, level, "Content skipped; indexing the document without it", "doc_id", p.id, "file", c.Name, "reason", err.Error())
+		return true
 	}
 	r, err := c.Open(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not download the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not download the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	defer r.Close()
 	out, err := ex.Extract(ctx, c.Name, r, c.Size)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not extract the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not extract the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	if out.Warning != "" {
 		e.log.Warn(out.Warning, "doc_id", p.id, "file", c.Name)
@@ -436,12 +465,15 @@ func (e *Engine) withContent(ctx context.Context, p *prepared) {
 		p.body[k] = v
 	}
 	e.downloaded.Add(1)
+	return true
 }
 
 func (e *Engine) emitIndex(ctx context.Context, q *queue, dl *downloads, p *prepared, kind OpKind) error {
 	if p.doc.Content != nil && e.spec.Extractor != nil {
 		return dl.go_(ctx, func() error {
-			e.withContent(ctx, p)
+			if !e.withContent(ctx, p) {
+				return e.enqueueKeepingContent(ctx, q, p)
+			}
 			return e.enqueue(ctx, q, kind, p)
 		})
 	}
@@ -508,6 +540,12 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	}
 	if err != nil || before == 0 || e.resumed() {
 		return err
+	}
+	if e.incomplete.any() {
+		// A document in a part that could not be read is not a deleted one.
+		e.incomplete.skipDeletions()
+		e.log.Warn("The listing was incomplete: skipping the deletion of stale documents in this sync")
+		return nil
 	}
 	return e.deleteUnseen(ctx, q)
 }

@@ -146,7 +146,9 @@ const checkpointEvery = 250
 // Docs emits one document per matching file, walking the tree in name order as it goes. Every
 // checkpointEvery files it saves a checkpoint, {"after": "<path of the last file, relative to
 // the directory>"}; given one, it skips that file and everything before it in the walk. Files
-// added since the earlier run before that point are picked up by the next sync.
+// added since the earlier run before that point are picked up by the next sync. A folder or file
+// below the root that cannot be read is reported to the service (which then deletes nothing) and
+// the walk goes on; an unreadable root fails the sync.
 func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	pat, err := compilePattern(s.pattern)
 	if err != nil {
@@ -159,7 +161,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 		return err
 	}
 	root := abspath(s.dir)
-	w := &walker{pat: pat, log: s.log}
+	w := &walker{pat: pat, report: req.ReportIncomplete}
 	if after, ok := req.Checkpoint["after"].(string); ok && after != "" {
 		w.after = strings.Split(after, "/")
 		s.log.Info("Resuming the walk after a checkpoint", "after", after)

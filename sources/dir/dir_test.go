@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,8 +58,125 @@ func TestAcceptanceLargeTree(t *testing.T) {
 			n++
 		}
 	}
+	// One folder of 40 files unreadable: the source must say so and list the other files.
+	unreadable := func(*testing.T) func() { return dir.FailOpen(filepath.Join(root, "dc"), fs.ErrPermission) }
 	connectortest.Run(t, dir.Factory, map[string]any{"directory": root, "pattern": "**/*.txt"},
-		connectortest.ExpectDocs(n), connectortest.MaxFileSize(16))
+		connectortest.ExpectDocs(n), connectortest.MaxFileSize(16), connectortest.Unreadable(unreadable, n-40))
+}
+
+// TestUnreadablePartsAreReported: what cannot be read below the root is reported and the walk
+// goes on; what vanished during the walk is simply gone; an unreadable root fails the sync.
+func TestUnreadablePartsAreReported(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt", "5.txt"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(root, "dangling.txt")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		breakData   func() func()
+		wantPaths   []string
+		wantReports []string
+		wantErr     string
+	}{
+		{"complete", func() func() { return func() {} }, []string{"5.txt", "a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt"}, nil, ""},
+		{"folder without permission", func() func() { return dir.FailOpen(filepath.Join(root, "a"), fs.ErrPermission) },
+			[]string{"5.txt", "b/3.txt", "c/4.txt"}, []string{"a: open " + filepath.Join(root, "a") + ": permission denied"}, ""},
+		{"folder removed during the walk", func() func() { return dir.FailOpen(filepath.Join(root, "b"), fs.ErrNotExist) },
+			[]string{"5.txt", "a/1.txt", "a/2.txt", "c/4.txt"}, nil, ""},
+		{"file that cannot be examined", func() func() { return dir.FailStat(filepath.Join(root, "c", "4.txt"), fs.ErrPermission) },
+			[]string{"5.txt", "a/1.txt", "a/2.txt", "b/3.txt"}, []string{"c/4.txt: stat " + filepath.Join(root, "c", "4.txt") + ": permission denied"}, ""},
+		{"file removed during the walk", func() func() { return dir.FailStat(filepath.Join(root, "5.txt"), fs.ErrNotExist) },
+			[]string{"a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt"}, nil, ""},
+		{"root without permission", func() func() { return dir.FailOpen(root, fs.ErrPermission) }, nil, nil, `configuration field "directory"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			restore := tt.breakData()
+			defer restore()
+			var reports []string
+			req := connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+				reports = append(reports, strings.TrimPrefix(scope, root+"/")+": "+cause.Error())
+			}}
+			var paths []string
+			err := newSource(t, map[string]any{"directory": root}).Docs(context.Background(), req, func(d connector.Document) error {
+				paths = append(paths, strings.TrimPrefix(d.Fields["path"].(string), root+"/"))
+				return nil
+			})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(paths)
+			if strings.Join(paths, ",") != strings.Join(tt.wantPaths, ",") {
+				t.Errorf("paths %v, want %v", paths, tt.wantPaths)
+			}
+			if strings.Join(reports, ",") != strings.Join(tt.wantReports, ",") {
+				t.Errorf("reports %q, want %q", reports, tt.wantReports)
+			}
+		})
+	}
+}
+
+// TestUnreadableFolderWithPermissions makes a folder unreadable the real way; root is not
+// stopped by permissions (internal/e2e runs the service as an unprivileged user for that case).
+func TestUnreadableFolderWithPermissions(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("permissions do not stop root; TestUnreadableFolderKeepsItsDocuments in internal/e2e drops privileges")
+	}
+	root := t.TempDir()
+	locked := filepath.Join(root, "locked")
+	for _, p := range []string{filepath.Join(locked, "secret.txt"), filepath.Join(root, "open.txt")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(locked, 0o755)
+	var scopes []string
+	var n int
+	err := newSource(t, map[string]any{"directory": root}).Docs(context.Background(),
+		connector.DocsRequest{OnIncomplete: func(scope string, _ error) { scopes = append(scopes, scope) }},
+		func(connector.Document) error { n++; return nil })
+	if err != nil || n != 1 || len(scopes) != 1 || scopes[0] != locked {
+		t.Fatalf("err %v, %d documents, reports %v", err, n, scopes)
+	}
+}
+
+func newSource(t *testing.T, cfg map[string]any) connector.Source {
+	t.Helper()
+	stored, err := dir.Factory.ConfigurationWith(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dir.Factory.NewConfig(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := dir.Factory.New(c, connector.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }
 
 func collect(t *testing.T, cfg map[string]any) []connector.Document {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"regexp"
 	"sort"
@@ -233,15 +232,24 @@ func (p *pattern) matchesFile(states []int, name string) bool {
 // runs: a resumed sync skips every file up to the checkpoint's path and continues after it.
 type walker struct {
 	pat   *pattern
-	log   *slog.Logger
 	visit func(path string, info fs.FileInfo) error
+	// report receives what could not be read below the root (a folder that cannot be opened or
+	// listed to the end, a file that cannot be examined); the walk goes on with the rest.
+	report func(path string, err error)
 	// after, when set, are the components (relative to the root) of the last file visited by an
 	// earlier run: that file and everything before it in the walk are skipped.
 	after []string
 }
 
-// walk visits root. Errors reading root are returned; errors reading a subdirectory are logged
-// and the subdirectory skipped.
+// File system access of the walk; tests replace them to make part of a tree unreadable even to
+// root, which permissions cannot do.
+var (
+	openDir  = os.Open
+	statPath = os.Stat
+)
+
+// walk visits root. Errors reading root are returned; what cannot be read below it is reported
+// and skipped. Something that vanished during the walk is neither: it is gone.
 func (w *walker) walk(ctx context.Context, root string) error {
 	if w.pat.noFiles {
 		return nil
@@ -253,12 +261,14 @@ func (w *walker) walk(ctx context.Context, root string) error {
 // listing is held in memory while it is walked (about 100 bytes per entry). after, when
 // non-nil, is the rest of the resume path inside this directory.
 func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot bool, after []string) error {
-	f, err := os.Open(dir)
+	f, err := openDir(dir)
 	if err != nil {
 		if isRoot {
 			return err
 		}
-		w.log.Warn("skipping unreadable directory", "path", dir, "error", err)
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.report(dir, err)
+		}
 		return nil
 	}
 	entries, err := f.ReadDir(-1)
@@ -268,7 +278,7 @@ func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot b
 			return err
 		}
 		// What was read before the error is still walked.
-		w.log.Warn("stopped reading directory", "path", dir, "error", err)
+		w.report(dir, fmt.Errorf("listing stopped part-way: %w", err))
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	for _, e := range entries {
@@ -304,19 +314,28 @@ func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []
 	isDir := e.IsDir()
 	var target fs.FileInfo
 	if symlink {
-		// Like pathlib, follow the link to learn what it points at; a dangling link is neither
-		// a file nor a directory.
-		if st, err := os.Stat(path); err == nil {
+		// Like pathlib, follow the link to learn what it points at; a dangling link (or a loop)
+		// is neither a file nor a directory, but a target we may not examine is unread.
+		st, err := statPath(path)
+		switch {
+		case err == nil:
 			target = st
 			isDir = st.IsDir()
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ELOOP):
+			w.report(path, err)
+			return nil
 		}
 	}
 	if !isDir && w.pat.matchesFile(states, name) {
 		info := target
 		if info == nil {
-			st, err := os.Stat(path)
-			if err != nil {
+			st, err := statPath(path)
+			if errors.Is(err, fs.ErrNotExist) {
 				// Vanished between listing and stat: pathlib's is_file() is false too.
+				return nil
+			}
+			if err != nil {
+				w.report(path, err)
 				return nil
 			}
 			info = st
