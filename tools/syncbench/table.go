@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/internal/ftest"
+	"github.com/connectors-go/connectors/internal/protocol"
 )
 
 // row is one line of the table.
@@ -161,7 +163,12 @@ func orchestrate(list string, servers []string, realN int, ftestBin, ftestSize s
 		} else {
 			srv := &server{name: "real node", url: cl.URL, pid: cl.PID}
 			docs := strconv.Itoa(realN)
-			err := add(measure(srv, "raw _bulk (ceiling)", "-role", "raw", "-url", cl.URL, "-index", "raw", "-docs", docs))
+			// Such a node lacks the ent-search module: give it the default pipeline the way the
+			// service does before its first sync.
+			err := prepareBareNode(cl.URL)
+			if err == nil {
+				err = add(measure(srv, "raw _bulk (ceiling)", "-role", "raw", "-url", cl.URL, "-index", "raw", "-docs", docs))
+			}
 			if err == nil {
 				err = add(measure(srv, "engine sync", "-role", "sync", "-url", cl.URL, "-index", "sync", "-docs", docs))
 			}
@@ -267,4 +274,21 @@ func printTable(rows []row, notes []string) {
 	for _, n := range notes {
 		fmt.Println("\n" + n)
 	}
+}
+
+// prepareBareNode creates the connector indices and the default pipeline on a cluster without
+// the ent-search module, as the service's preflight does.
+func prepareBareNode(url string) error {
+	client, err := newClient(url)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	info, err := client.Info(ctx)
+	if err != nil {
+		return err
+	}
+	major, _ := strconv.Atoi(strings.SplitN(info.Version.Number, ".", 2)[0])
+	return protocol.EnsureSystemIndices(ctx, client, protocol.BootstrapOptions{Major: major, Serverless: info.Serverless(),
+		Log: slog.New(slog.DiscardHandler)})
 }
