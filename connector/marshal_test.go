@@ -77,7 +77,7 @@ func BenchmarkMarshalJSONDocument(b *testing.B) {
 
 // Floats are written as Python's repr writes them (pyfmt.Float), fast path or not.
 func TestMarshalJSONFloatsMatchPythonRepr(t *testing.T) {
-	vals := []float64{0, -0.0, 1, -1, 0.5, 1e-4, 9.999999999999999e-05, 1e-5, 1e16, 9999999999999998, 1e15, 123.456,
+	vals := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, 1e-4, 9.999999999999999e-05, 1e-5, 1e16, 9999999999999998, 1e15, 123.456,
 		1714979289.5, 1.7965296513347871e+09, 0.1, 0.3, 2.5e-10, 1e300, -123456789.125, math.SmallestNonzeroFloat64, math.MaxFloat64}
 	rng := rand.New(rand.NewSource(3))
 	for i := 0; i < 20000; i++ {
