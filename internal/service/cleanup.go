@@ -53,6 +53,9 @@ func (s *Service) cleanupOrphaned(ctx context.Context) error {
 	}
 	marked := 0
 	for _, j := range running {
+		if !s.connectorGone(ctx, j.Connector.ID, false) {
+			continue
+		}
 		if err := s.Store.ReapJob(ctx, j, orphanedJobMessage, false); err != nil {
 			s.log.Error("Cannot fail an orphaned job", logging.SyncJobID, j.ID, "error", err.Error())
 			continue
@@ -70,6 +73,9 @@ func (s *Service) cleanupOrphaned(ctx context.Context) error {
 	}
 	removed := 0
 	for _, j := range waiting {
+		if !s.connectorGone(ctx, j.Connector.ID, true) {
+			continue
+		}
 		if err := s.Store.DeleteJob(ctx, j.ID); err != nil {
 			s.log.Error("Cannot remove an orphaned pending job", logging.SyncJobID, j.ID, "error", err.Error())
 			continue
@@ -195,4 +201,19 @@ func valueOf(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// connectorGone confirms, with a real-time read, what the near-real-time searches above suggest: a
+// connector created a moment before its first job (as Kibana does) may not be searchable yet while
+// the job already is, and such a job is no orphan. softDeleted says whether a soft-deleted
+// connector counts as gone. When the read fails, the job is left for the next pass.
+func (s *Service) connectorGone(ctx context.Context, id string, softDeleted bool) bool {
+	c, err := s.Store.GetConnector(ctx, id)
+	switch {
+	case errors.Is(err, protocol.ErrNotFound):
+		return true
+	case err != nil:
+		return false
+	}
+	return softDeleted && c.Deleted
 }
