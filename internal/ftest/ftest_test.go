@@ -115,3 +115,16 @@ func TestSummaryLine(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+func TestSkippedRun(t *testing.T) {
+	r := &Result{Source: "mongodb", Size: Small, Skipped: "backend ferretdb is not installed here (run scripts/backends/ferretdb.sh install)"}
+	if r.Passed() || r.Failed() {
+		t.Fatalf("a skipped run neither passes nor fails: passed %v failed %v", r.Passed(), r.Failed())
+	}
+	if got := r.Summary(); got != "FTEST source=mongodb size=small SKIP (backend ferretdb is not installed here (run scripts/backends/ferretdb.sh install))" {
+		t.Errorf("summary %q", got)
+	}
+	if r := (&Result{Err: "boom"}); !r.Failed() {
+		t.Error("a run that could not start failed")
+	}
+}

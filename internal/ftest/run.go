@@ -3,6 +3,7 @@ package ftest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,24 +84,33 @@ func (r SyncResult) DocsPerSecond() float64 {
 
 // Result is one run: the first (measured) sync, the second, and the verdict.
 type Result struct {
-	Source  string      `json:"source"`
-	Size    Size        `json:"size"`
-	ES      string      `json:"es"`
-	Mode    string      `json:"protocol_mode"`
-	First   SyncResult  `json:"first"`
-	Second  *SyncResult `json:"second,omitempty"`
-	Limits  Limits      `json:"-"`
-	Err     string      `json:"error,omitempty"` // a failure before or between the syncs
-	Started time.Time   `json:"started"`
+	Source string      `json:"source"`
+	Size   Size        `json:"size"`
+	ES     string      `json:"es"`
+	Mode   string      `json:"protocol_mode"`
+	First  SyncResult  `json:"first"`
+	Second *SyncResult `json:"second,omitempty"`
+	Limits Limits      `json:"-"`
+	Err    string      `json:"error,omitempty"` // a failure before or between the syncs
+	// Skipped says why the run did not run: its backend is not installed here (and
+	// CONNECTORS_REQUIRE_BACKENDS is not 1).
+	Skipped string    `json:"skipped,omitempty"`
+	Started time.Time `json:"started"`
 }
 
 // Passed reports whether every check and limit held.
 func (r *Result) Passed() bool {
-	return r.Err == "" && len(r.First.Problems) == 0 && r.Second != nil && len(r.Second.Problems) == 0
+	return r.Skipped == "" && r.Err == "" && len(r.First.Problems) == 0 && r.Second != nil && len(r.Second.Problems) == 0
 }
+
+// Failed reports a run that ran and did not pass (a skipped run did not run).
+func (r *Result) Failed() bool { return r.Skipped == "" && !r.Passed() }
 
 // Summary is the one line a run prints.
 func (r *Result) Summary() string {
+	if r.Skipped != "" {
+		return fmt.Sprintf("FTEST source=%s size=%s SKIP (%s)", r.Source, r.Size, r.Skipped)
+	}
 	var b strings.Builder
 	f := r.First
 	fmt.Fprintf(&b, "FTEST source=%s size=%s es=%s docs=%d seconds=%.2f docs/s=%.0f cpu_s=%.2f cpu_us/doc=%.0f peak_rss_mib=%.1f",
@@ -235,6 +245,13 @@ func (r *runner) run(ctx context.Context, cl *Cluster) (err error) {
 	if b := r.fx.Backend(); b.Name != "" {
 		r.logf("backend: scripts/backends/%s.sh", b.Name)
 		values, err = testbackend.Get(b.Name, b.Keys...)
+		var ni *testbackend.NotInstalledError
+		if errors.As(err, &ni) && os.Getenv(testbackend.EnvRequire) != "1" {
+			// As in the tests: a server that is not installed here skips the run, except where
+			// CONNECTORS_REQUIRE_BACKENDS=1 (CI) makes it a failure.
+			r.res.Skipped = err.Error()
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("backend %s: %w", b.Name, err)
 		}

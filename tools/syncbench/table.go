@@ -227,6 +227,9 @@ func runFtest(bin, es, size string) ([]row, error) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			return rows, err
 		}
+		if r.Skipped != "" {
+			continue // its backend is not installed here
+		}
 		name := map[string]string{"estest": "estest", "real": "real node", "given": "ES_URL"}[r.ES]
 		verdict := "PASS"
 		if !r.Passed() {
