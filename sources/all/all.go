@@ -10,4 +10,5 @@ package all
 import (
 	// Keep this list sorted; the schema parity test checks every source imported here.
 	_ "github.com/connectors-go/connectors/sources/dir"
+	_ "github.com/connectors-go/connectors/sources/s3"
 )
