@@ -473,7 +473,9 @@ func TestIncompleteListing(t *testing.T) {
 	t.Cleanup(func() { dropBucket(t, c, good); dropBucket(t, c, bad) })
 	proxy := storetest.NewProxy(t, ep)
 	proxy.Add(&storetest.Fault{
-		Match:  func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/"+bad) && r.URL.Query().Has("list-type") },
+		Match: func(r *http.Request) bool {
+			return strings.HasPrefix(r.URL.Path, "/"+bad) && r.URL.Query().Has("list-type")
+		},
 		Status: 500, Body: `<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`,
 	})
 	pointAt(t, proxy.URL)
