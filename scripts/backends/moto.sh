@@ -42,13 +42,13 @@ install)
   fi
   if ! command -v python3 >/dev/null 2>&1; then
     log "installing python3 from Debian"
-    apt-get install -y --no-install-recommends python3 python3-venv >&2
+    apt-get update -qq >&2 && apt-get install -y --no-install-recommends python3 python3-venv >&2
   fi
   rm -rf "$VENV"
   mkdir -p "$TOOLS"
   if ! python3 -m venv "$VENV" >&2; then
     log "installing python3-venv from Debian"
-    apt-get install -y --no-install-recommends python3-venv >&2
+    apt-get update -qq >&2 && apt-get install -y --no-install-recommends python3-venv >&2
     rm -rf "$VENV"
     python3 -m venv "$VENV" >&2
   fi

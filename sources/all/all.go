@@ -9,6 +9,7 @@ package all
 
 import (
 	// Keep this list sorted; the schema parity test checks every source imported here.
+	_ "github.com/connectors-go/connectors/sources/azureblob"
 	_ "github.com/connectors-go/connectors/sources/dir"
 	_ "github.com/connectors-go/connectors/sources/gcs"
 	_ "github.com/connectors-go/connectors/sources/s3"

@@ -452,7 +452,9 @@ func TestCredentials(t *testing.T) {
 		{"a list", "[1, 2]", "Google Cloud Storage service account is not a valid JSON."},
 		{"unexpected key", with(func(c map[string]any) { c["extra"] = 1 }), "contains an unexpected key: 'extra'. Allowed keys are: {'additional_claims', 'auth_provider_x509_cert_url'"},
 		{"no key", with(func(c map[string]any) { delete(c, "private_key") }), "no private key"},
-		{"bad key", with(func(c map[string]any) { c["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }), "private_key"},
+		{"bad key", with(func(c map[string]any) {
+			c["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+		}), "private_key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

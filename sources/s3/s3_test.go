@@ -586,6 +586,7 @@ func TestErrorsNameTheField(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to mention %s", err, tc.want)
 			}
+			t.Log(err)
 			if strings.Contains(err.Error(), "s3cr3t-value") {
 				t.Fatalf("the secret leaked: %v", err)
 			}
