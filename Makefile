@@ -10,7 +10,7 @@ GO      ?= go
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
-.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean
+.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,18 @@ test-real-es: ## the conformance suite and the service against a real Elasticsea
 	status=0; \
 	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
 	scripts/es-down.sh; exit $$status
+
+# make ftest NAME=<source> DATA_SIZE=small|medium|large|xlarge; FTEST_ES=auto|real|estest picks
+# the Elasticsearch (docs/testing.md).
+DATA_SIZE ?= medium
+
+ftest: build ## functional test of one source through the service binary: NAME=<source> DATA_SIZE=small|medium|large
+	CGO_ENABLED=0 $(GO) build -o bin/estest ./cmd/estest
+	$(GO) build -o bin/ftest ./tools/ftest
+	bin/ftest -name '$(NAME)' -size '$(DATA_SIZE)'
+
+ftest-all: ## every source's functional test at DATA_SIZE=small, against one Elasticsearch
+	$(MAKE) ftest NAME=all DATA_SIZE=small
 
 test-short: ## unit tests only
 	$(GO) test -short $(TESTFLAGS) ./...

@@ -9,8 +9,11 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/connectors-go/connectors/internal/pyfmt"
 )
@@ -85,12 +88,25 @@ func FileExtension(name string) string {
 // NaN and infinities are an error, as is any value encoding/json rejects. Values of other types
 // (structs, json.Marshaler) are encoded by encoding/json.
 func MarshalJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := appendJSON(&b, v, 0); err != nil {
+	b := jsonBufs.Get().(*bytes.Buffer)
+	defer func() {
+		// A buffer grown by one huge document is dropped rather than kept for every later one.
+		if b.Cap() <= 1<<20 {
+			b.Reset()
+			jsonBufs.Put(b)
+		}
+	}()
+	b.Reset()
+	if err := appendJSON(b, v, 0); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	// One allocation of the exact size: the result outlives the call (it waits in the bulk queue).
+	return append([]byte(nil), b.Bytes()...), nil
 }
+
+// jsonBufs are MarshalJSON's scratch buffers: a sync encodes thousands of documents a second, and
+// growing a fresh buffer for each cost more than the encoding.
+var jsonBufs = gosync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxJSONDepth = 1000
 
@@ -121,6 +137,21 @@ func appendJSON(b *bytes.Buffer, v any, depth int) error {
 		return appendFloat(b, t)
 	case float32:
 		return appendFloat(b, float64(t))
+	case int:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(t), 10))
+		return nil
+	case int64:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), t, 10))
+		return nil
+	case int32:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(t), 10))
+		return nil
+	case uint64:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), t, 10))
+		return nil
+	case uint32:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), uint64(t), 10))
+		return nil
 	case time.Time:
 		return appendString(b, FormatTime(t))
 	case []byte:
@@ -165,6 +196,12 @@ func appendJSON(b *bytes.Buffer, v any, depth int) error {
 	switch rv.Kind() {
 	case reflect.Float32, reflect.Float64:
 		return appendFloat(b, rv.Float())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), rv.Int(), 10))
+		return nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		b.Write(strconv.AppendUint(b.AvailableBuffer(), rv.Uint(), 10))
+		return nil
 	case reflect.Pointer, reflect.Interface:
 		if rv.IsNil() {
 			b.WriteString("null")
@@ -227,9 +264,68 @@ func appendFloat(b *bytes.Buffer, f float64) error {
 	return nil
 }
 
+// appendString writes s as encoding/json does with HTML escaping off: quotes, backslashes and
+// control characters escaped (\n, \r, \t, \b, \f short, the rest \u00XX), invalid UTF-8 as
+// \ufffd, and U+2028 and U+2029 escaped for JavaScript's sake. Text without any of those (most
+// text) is copied as one run.
 func appendString(b *bytes.Buffer, s string) error {
-	return appendMarshal(b, s)
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\b':
+				b.WriteString(`\b`)
+			case '\f':
+				b.WriteString(`\f`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hexDigits[c>>4])
+				b.WriteByte(hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+	return nil
 }
+
+const hexDigits = "0123456789abcdef"
 
 func appendMarshal(b *bytes.Buffer, v any) error {
 	var buf bytes.Buffer

@@ -1,10 +1,10 @@
 package extract
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
+	gosync "sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -15,26 +15,80 @@ import (
 // extractPlain copies a text file. Files come from many systems and rarely declare an encoding, so it
 // honours a byte-order mark (UTF-8 or UTF-16) and otherwise reads UTF-8, decoding any byte that is not part
 // of a valid UTF-8 sequence as Windows-1252. Text never needs to be held whole: it is decoded in chunks.
+//
+// Most files are small and valid UTF-8, and a sync extracts thousands of them a second: the read buffer is
+// pooled and valid chunks go to the text as they are, without a decoding pass or a reader chain per file.
 func extractPlain(r io.Reader, t *textBuf) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var src io.Reader
-	bom, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(bom, []byte{0xEF, 0xBB, 0xBF}):
-		_, _ = br.Discard(3)
-		src = transform.NewReader(br, lenientUTF8{})
-	case len(bom) >= 2 && (bom[0] == 0xFF && bom[1] == 0xFE || bom[0] == 0xFE && bom[1] == 0xFF):
-		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-	default:
-		src = transform.NewReader(br, lenientUTF8{})
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
+	n, err := io.ReadAtLeast(r, buf, 3)
+	eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !eof {
+		return err
 	}
-	return copyRunes(src, t.raw)
+	start := 0
+	switch {
+	case n >= 3 && bytes.HasPrefix(buf, []byte{0xEF, 0xBB, 0xBF}):
+		start = 3
+	case n >= 2 && (buf[0] == 0xFF && buf[1] == 0xFE || buf[0] == 0xFE && buf[1] == 0xFF):
+		head := append([]byte(nil), buf[:n]...)
+		var rest io.Reader = bytes.NewReader(head)
+		if !eof {
+			rest = io.MultiReader(rest, r)
+		}
+		return copyRunes(transform.NewReader(rest, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), t.raw)
+	}
+	n = copy(buf, buf[start:n])
+	for {
+		end := n
+		if !eof {
+			end = completeRunes(buf[:n])
+		}
+		if end > 0 {
+			var err error
+			if utf8.Valid(buf[:end]) {
+				err = t.raw(string(buf[:end]))
+			} else {
+				// The chunk ends on a rune boundary (or the file does): an incomplete sequence left in
+				// it is not valid UTF-8 and decodes byte by byte.
+				out, _, terr := transform.String(lenientUTF8{}, string(buf[:end]))
+				if terr != nil {
+					return terr
+				}
+				err = t.raw(out)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		n = copy(buf, buf[end:n])
+		if eof {
+			return nil
+		}
+		m, rerr := r.Read(buf[n:])
+		n += m
+		if rerr != nil {
+			if !errors.Is(rerr, io.EOF) {
+				return rerr
+			}
+			eof = true
+		}
+	}
 }
+
+// chunkPool holds the read buffers of text decoding.
+var chunkPool = gosync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // copyRunes reads UTF-8 text and hands emit whole runes only: a sequence split between two reads is
 // carried over to the next one instead of being mangled.
 func copyRunes(r io.Reader, emit func(string) error) error {
-	buf := make([]byte, 64<<10)
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
 	carry := 0
 	for {
 		n, rerr := r.Read(buf[carry:])

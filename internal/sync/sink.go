@@ -6,11 +6,11 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -394,26 +394,17 @@ func (it bulkItem) result() *itemResult {
 // send writes one batch and returns the items to retry. An error means the
 // whole request failed after the client's retries: the sync cannot go on.
 func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
-	var body bytes.Buffer
-	body.Grow(int(b.bytes))
-	for _, op := range b.ops {
-		meta := map[string]map[string]string{op.Kind.String(): {"_index": s.opts.Index, "_id": op.ID}}
-		line, _ := json.Marshal(meta)
-		body.Write(line)
-		body.WriteByte('\n')
-		if op.Kind != OpDelete {
-			body.Write(op.Body)
-			body.WriteByte('\n')
-		}
-	}
+	body := newBulkBody(s.opts.Index, b.ops)
 	path := "/_bulk"
 	if s.opts.Pipeline != "" {
 		path += "?pipeline=" + url.QueryEscape(s.opts.Pipeline)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, path, bytes.NewReader(body.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, path, body.Reader())
 	if err != nil {
 		return nil, err
 	}
+	req.ContentLength = body.Len()
+	req.GetBody = func() (io.ReadCloser, error) { return body.Reader(), nil }
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	s.requests.Add(1)
 	res, err := s.opts.Client.Perform(req)
