@@ -570,7 +570,9 @@ func (s *Source) document(bucket, region, key string, obj *types.Object) connect
 			"storage_class": class,
 		},
 	}
-	if extract.Supported(key) && !archived[obj.StorageClass] {
+	// Empty objects have nothing to extract; the original downloads them and sends an empty
+	// _attachment, which the ingest pipeline's attachment processor rejects.
+	if size > 0 && extract.Supported(key) && !archived[obj.StorageClass] {
 		doc.Content = &connector.Content{
 			Name: key,
 			Size: size,
