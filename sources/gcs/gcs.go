@@ -44,6 +44,9 @@ const (
 	requestTimeout = 90 * time.Second
 	// attempts is the original's: three tries for a request that fails.
 	attempts = 3
+	// pageSize is Cloud Storage's own default and maximum, asked for explicitly so that a
+	// server that would otherwise answer with everything at once (fake-gcs-server) pages too.
+	pageSize = 1000
 )
 
 const extractionTooltip = "Requires a separate deployment of the Elastic Text Extraction Service. " +
@@ -81,7 +84,7 @@ type Source struct {
 	buckets   []string
 	rawCreds  string
 	root      string // API root URL, ending in "/"
-	pageSize  int    // objects per listing page; 0 leaves it to the server (1000)
+	pageSize  int    // objects per listing page
 	policy    retry.Policy
 	transport *http.Transport
 	httpc     *http.Client
@@ -111,6 +114,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		buckets:   cfg.List("buckets"),
 		rawCreds:  cfg.String(fieldCredentials),
 		root:      rootURL(),
+		pageSize:  pageSize,
 		policy:    retry.Policy{Attempts: attempts, Base: time.Second, Log: log},
 		transport: tr,
 		httpc:     &http.Client{Transport: tr},
@@ -251,15 +255,12 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 // simply gone.
 func (s *Source) listBucket(ctx context.Context, req connector.DocsRequest, bucket string, configured bool, emit func(connector.Document) error) error {
 	s.log.Info("Fetching blobs for bucket", "bucket", bucket)
-	q := url.Values{"userProject": {s.creds.ProjectID}}
-	if s.pageSize > 0 {
-		q.Set("maxResults", strconv.Itoa(s.pageSize))
-	}
+	q := url.Values{"userProject": {s.creds.ProjectID}, "maxResults": {strconv.Itoa(s.pageSize)}}
 	count := 0
 	for {
 		var page struct {
-			Items         []map[string]any `json:"items"`
-			NextPageToken string           `json:"nextPageToken"`
+			Items         []*resource `json:"items"`
+			NextPageToken string      `json:"nextPageToken"`
 		}
 		_, err := s.getJSON(ctx, "listing bucket "+bucket, s.objectsURL(bucket)+"?"+q.Encode(), &page)
 		if err != nil {
@@ -294,36 +295,54 @@ func (s *Source) listBucket(ctx context.Context, req connector.DocsRequest, buck
 	}
 }
 
+// resource holds the fields of an object resource the documents use, each as the API sent it
+// (nil when absent); the rest of the resource (ACLs, hashes) is not decoded.
+type resource struct {
+	ID              any `json:"id"`
+	Name            any `json:"name"`
+	Bucket          any `json:"bucket"`
+	ComponentCount  any `json:"componentCount"`
+	ContentEncoding any `json:"contentEncoding"`
+	ContentLanguage any `json:"contentLanguage"`
+	ContentType     any `json:"contentType"`
+	TimeCreated     any `json:"timeCreated"`
+	Updated         any `json:"updated"`
+	Metadata        any `json:"metadata"`
+	Size            any `json:"size"`
+	StorageClass    any `json:"storageClass"`
+	Generation      any `json:"generation"`
+}
+
 // document is the original's document for an object resource: the API's fields under the
 // original's names, values as the API gives them, and a link to the object in the console.
-func (s *Source) document(item map[string]any) connector.Document {
-	name, _ := item["name"].(string)
-	bucket, _ := item["bucket"].(string)
-	id, _ := item["id"].(string)
+func (s *Source) document(item *resource) connector.Document {
+	name, _ := item.Name.(string)
+	bucket, _ := item.Bucket.(string)
+	id, _ := item.ID.(string)
 	if id == "" {
 		id = bucket + "/" + name
 	}
-	updated, _ := item["updated"].(string)
+	updated, _ := item.Updated.(string)
 	doc := connector.Document{
 		ID:        id,
 		Timestamp: updated,
 		Fields: map[string]any{
-			"component_count":  item["componentCount"],
-			"content_encoding": item["contentEncoding"],
-			"content_language": item["contentLanguage"],
-			"created_at":       item["timeCreated"],
-			"last_updated":     item["updated"],
-			"metadata":         item["metadata"],
-			"name":             item["name"],
-			"size":             item["size"],
-			"storage_class":    item["storageClass"],
-			"type":             item["contentType"],
+			"component_count":  item.ComponentCount,
+			"content_encoding": item.ContentEncoding,
+			"content_language": item.ContentLanguage,
+			"created_at":       item.TimeCreated,
+			"last_updated":     item.Updated,
+			"metadata":         item.Metadata,
+			"name":             item.Name,
+			"size":             item.Size,
+			"storage_class":    item.StorageClass,
+			"type":             item.ContentType,
 			"url":              consoleURL + bucket + "/" + pyQuote(name) + ";tab=live_object?project=" + s.creds.ProjectID,
-			"version":          item["generation"],
-			"bucket_name":      item["bucket"],
+			"version":          item.Generation,
+			"bucket_name":      item.Bucket,
 		},
 	}
-	size := sizeOf(item["size"])
+	size := sizeOf(item.Size)
 	if size > 0 && extract.Supported(name) {
 		doc.Content = &connector.Content{
 			Name: name,
