@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/docgen"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 
@@ -494,5 +496,59 @@ func TestStalledDownload(t *testing.T) {
 	defer r.Close()
 	if _, err := io.ReadAll(r); !errors.Is(err, retry.ErrStalled) {
 		t.Fatalf("read error %v, want a stalled download", err)
+	}
+}
+
+// TestDocsPage keeps the configuration table of docs/sources/azure_blob_storage.md the declaration's.
+func TestDocsPage(t *testing.T) {
+	docgen.Check(t, filepath.Join("..", "..", "docs", "sources", "azure_blob_storage.md"), Factory, *update)
+}
+
+// TestListingMemoryIsFlat lists a container of 300,000 blobs from a server that makes up its
+// pages, and checks that the heap the listing keeps alive does not grow with it.
+func TestListingMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists 300,000 blobs")
+	}
+	const total = 300_000
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("restype") != "container" {
+			fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Containers><Container><Name>big</Name><Metadata><a>1</a></Metadata></Container></Containers><NextMarker/></EnumerationResults>`)
+			return
+		}
+		start, _ := strconv.Atoi(q.Get("marker"))
+		end := min(start+5000, total)
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="big"><Blobs>`)
+		for i := start; i < end; i++ {
+			fmt.Fprintf(&b, `<Blob><Name>dir/blob-%09d.txt</Name><Properties><Creation-Time>Mon, 06 May 2024 07:08:09 GMT</Creation-Time><Last-Modified>Mon, 06 May 2024 07:08:09 GMT</Last-Modified><Content-Length>1024</Content-Length><Content-Type>text/plain</Content-Type><BlobType>BlockBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><AccessTier>Hot</AccessTier></Properties><Metadata><k>v</k></Metadata></Blob>`, i)
+		}
+		b.WriteString(`</Blobs><NextMarker>`)
+		if end < total {
+			fmt.Fprintf(&b, "%d", end)
+		}
+		b.WriteString(`</NextMarker></EnumerationResults>`)
+		_, _ = io.WriteString(w, b.String())
+	}))
+	defer srv.Close()
+	key := base64.StdEncoding.EncodeToString([]byte("key"))
+	s := newSource(t, map[string]any{"account_name": "acct", "account_key": key, "blob_endpoint": srv.URL + "/acct", "containers": "*"})
+	heap := storetest.NewLiveHeap()
+	n := 0
+	start := time.Now()
+	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		n++
+		if n%50_000 == 0 {
+			heap.Sample()
+		}
+		return nil
+	})
+	if err != nil || n != total {
+		t.Fatalf("%d documents, %v", n, err)
+	}
+	t.Logf("listed %d blobs in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
+	if heap.Max() > 8<<20 {
+		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
 	}
 }

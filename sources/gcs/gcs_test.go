@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/faketoken"
 	"github.com/connectors-go/connectors/internal/testbackend"
+	"github.com/connectors-go/connectors/sources/internal/docgen"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 
@@ -516,5 +518,64 @@ func TestBackendCredentials(t *testing.T) {
 	s := newSource(t, map[string]any{"buckets": "*", fieldCredentials: string(creds)})
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDocsPage keeps the configuration table of docs/sources/google_cloud_storage.md the declaration's.
+func TestDocsPage(t *testing.T) {
+	docgen.Check(t, filepath.Join("..", "..", "docs", "sources", "google_cloud_storage.md"), Factory, *update)
+}
+
+// TestListingMemoryIsFlat lists a bucket of 300,000 objects from a server that makes up its
+// pages, and checks that the heap the listing keeps alive does not grow with it.
+func TestListingMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists 300,000 objects")
+	}
+	const total = 300_000
+	tokens, _ := faketoken.New(project)
+	ts := httptest.NewServer(tokens)
+	defer ts.Close()
+	tokens.TokenURL = ts.URL + "/token"
+	creds, _ := tokens.Credentials()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		start, _ := strconv.Atoi(q.Get("pageToken"))
+		size, _ := strconv.Atoi(q.Get("maxResults"))
+		end := min(start+size, total)
+		var b strings.Builder
+		b.WriteString(`{"kind": "storage#objects", "items": [`)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"kind": "storage#object", "id": "big/dir/object-%09d.txt/1", "name": "dir/object-%09d.txt", "bucket": "big", "size": "1024", "contentType": "text/plain", "timeCreated": "2024-05-06T07:08:09.123Z", "updated": "2024-05-06T07:08:09.123Z", "generation": "1", "storageClass": "STANDARD", "md5Hash": "XUFAKrxLKna5cZ2REBfFkg==", "metadata": {"k": "v"}}`, i, i)
+		}
+		b.WriteString(`]`)
+		if end < total {
+			fmt.Fprintf(&b, `, "nextPageToken": "%d"`, end)
+		}
+		b.WriteString(`}`)
+		_, _ = io.WriteString(w, b.String())
+	}))
+	defer srv.Close()
+	t.Setenv(EnvEmulatorHost, srv.URL)
+	s := newSource(t, map[string]any{"buckets": "big", fieldCredentials: string(creds)})
+	heap := storetest.NewLiveHeap()
+	n := 0
+	start := time.Now()
+	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		n++
+		if n%50_000 == 0 {
+			heap.Sample()
+		}
+		return nil
+	})
+	if err != nil || n != total {
+		t.Fatalf("%d documents, %v", n, err)
+	}
+	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
+	if heap.Max() > 8<<20 {
+		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/docgen"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 
@@ -659,5 +661,62 @@ func TestEndpointFromEnv(t *testing.T) {
 		if got := endpointFromEnv(); got != tc.want {
 			t.Errorf("%q + %q: %q, want %q", tc.url, tc.port, got, tc.want)
 		}
+	}
+}
+
+// TestDocsPage keeps the configuration table of docs/sources/s3.md the declaration's.
+func TestDocsPage(t *testing.T) {
+	docgen.Check(t, filepath.Join("..", "..", "docs", "sources", "s3.md"), Factory, *update)
+}
+
+// TestListingMemoryIsFlat lists a bucket of half a million objects from a server that makes up its
+// pages, and checks that the heap the listing keeps alive does not grow with it: pages are
+// streamed, never collected.
+func TestListingMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists half a million objects")
+	}
+	const total = 500_000
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Has("location") {
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">us-west-2</LocationConstraint>`)
+			return
+		}
+		start, _ := strconv.Atoi(q.Get("continuation-token"))
+		size, _ := strconv.Atoi(q.Get("max-keys"))
+		end := min(start+size, total)
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>big</Name><EncodingType>url</EncodingType>`)
+		for i := start; i < end; i++ {
+			fmt.Fprintf(&b, `<Contents><Key>dir%%2Fobject-%09d.txt</Key><LastModified>2024-05-06T07:08:09.000Z</LastModified><Size>1024</Size><StorageClass>STANDARD</StorageClass><Owner><DisplayName>owner</DisplayName><ID>x</ID></Owner></Contents>`, i)
+		}
+		fmt.Fprintf(&b, `<IsTruncated>%v</IsTruncated>`, end < total)
+		if end < total {
+			fmt.Fprintf(&b, `<NextContinuationToken>%d</NextContinuationToken>`, end)
+		}
+		b.WriteString(`</ListBucketResult>`)
+		_, _ = io.WriteString(w, b.String())
+	}))
+	defer srv.Close()
+	t.Setenv(EnvEndpointURL, srv.URL)
+	t.Setenv(EnvPort, "")
+	s := newSource(t, map[string]any{"buckets": "big", "page_size": 1000})
+	heap := storetest.NewLiveHeap()
+	n := 0
+	start := time.Now()
+	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		n++
+		if n%100_000 == 0 {
+			heap.Sample()
+		}
+		return nil
+	})
+	if err != nil || n != total {
+		t.Fatalf("%d documents, %v", n, err)
+	}
+	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
+	if heap.Max() > 8<<20 {
+		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
 	}
 }

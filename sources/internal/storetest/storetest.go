@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,4 +141,34 @@ func (r *Incomplete) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.Scopes)
+}
+
+// LiveHeap measures the heap a listing keeps alive: call Sample now and then while it runs (it
+// collects garbage first, so only what is still referenced counts); Max is the largest sample
+// above the heap at NewLiveHeap. A source that holds its listing grows with the listing; one that
+// streams stays flat.
+type LiveHeap struct {
+	base, max uint64
+}
+
+// NewLiveHeap records the live heap before the listing.
+func NewLiveHeap() *LiveHeap {
+	return &LiveHeap{base: liveHeap()}
+}
+
+// Sample records the live heap now.
+func (h *LiveHeap) Sample() {
+	if v := liveHeap(); v > h.base && v-h.base > h.max {
+		h.max = v - h.base
+	}
+}
+
+// Max is the largest growth over the starting heap, in bytes.
+func (h *LiveHeap) Max() uint64 { return h.max }
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
