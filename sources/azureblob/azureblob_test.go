@@ -27,8 +27,8 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
-	"github.com/connectors-go/connectors/sources/internal/retry"
 	"github.com/connectors-go/connectors/sources/internal/docgen"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 

@@ -177,15 +177,6 @@ func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Doc
 	return docs
 }
 
-func names(docs []connector.Document) []string {
-	var out []string
-	for _, d := range docs {
-		out = append(out, d.Fields["name"].(string))
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestAcceptance(t *testing.T) {
 	f := newFixture(t)
 	bucket := uniqueBucket("acceptance")

@@ -30,9 +30,7 @@ func FieldsTable(f connector.Factory) string {
 		if fd.Sensitive {
 			notes = append(notes, "sensitive")
 		}
-		for _, u := range fd.UIRestrictions {
-			notes = append(notes, u)
-		}
+		notes = append(notes, fd.UIRestrictions...)
 		for _, v := range fd.Validations {
 			notes = append(notes, fmt.Sprintf("%s %v", v.Type, v.Constraint))
 		}
