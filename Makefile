@@ -10,7 +10,7 @@ GO      ?= go
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
-.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all
+.PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all soak
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,7 +38,7 @@ es-down: ## stop it
 test-real-es: ## the conformance suite and the service against a real Elasticsearch (starts and stops one)
 	@url=$$(scripts/es-up.sh | sed -n 's/^ES_URL=//p'); \
 	status=0; \
-	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
+	ES_URL=$$url ES_CONFORMANCE_SKIP=$(REAL_ES_SKIP) $(GO) test -count=1 -timeout 30m -run 'RealCluster|RealElasticsearch' -v ./estest/ ./internal/e2e/ || status=$$?; \
 	scripts/es-down.sh; exit $$status
 
 # make ftest NAME=<source> DATA_SIZE=small|medium|large|xlarge; FTEST_ES=auto|real|estest picks
@@ -52,6 +52,11 @@ ftest: build ## functional test of one source through the service binary: NAME=<
 
 ftest-all: ## every source's functional test at DATA_SIZE=small, against one Elasticsearch
 	$(MAKE) ftest NAME=all DATA_SIZE=small
+
+SOAK_KILLS ?= 20
+SOAK_FILES ?= 40000
+soak: ## kill -9 soak of the job lifecycle, one and three instances (SOAK_KILLS, SOAK_FILES, SOAK_SEED); prints recovery times
+	SOAK_KILLS=$(SOAK_KILLS) SOAK_FILES=$(SOAK_FILES) $(GO) test -count=1 -timeout 90m -run TestSoakKill9 -v ./internal/soak/
 
 test-short: ## unit tests only
 	$(GO) test -short $(TESTFLAGS) ./...

@@ -151,28 +151,18 @@ func (e *operatorEnv) Store(ctx context.Context) (*protocol.Store, error) {
 // usesAPIKey reports whether the CLI authenticates with an API key.
 func (e *operatorEnv) usesAPIKey() bool { return e.cfg.Elasticsearch.APIKey != nil }
 
-// ensureSystemIndices creates the connector indices for direct index
-// access when they are missing (Elasticsearch 8 before the connector API).
-// Elasticsearch 9 manages them itself and refuses; that is not an error.
+// ensureSystemIndices makes the connector indices usable for direct index
+// access, as preflight does for the service: created with their mappings
+// and aliases on a cluster without the ent-search module, checked for a
+// wrong mapping everywhere (protocol.EnsureSystemIndices).
 func (e *operatorEnv) ensureSystemIndices(ctx context.Context) error {
-	for _, idx := range []string{".elastic-connectors-v1", ".elastic-connectors-sync-jobs-v1"} {
-		err := e.client.Request(ctx, http.MethodHead, "/"+idx+"?expand_wildcards=all", nil, nil)
-		if err == nil {
-			continue
-		}
-		if !es.IsNotFound(err) {
-			return fmt.Errorf("cannot check system index %s: %w", idx, err)
-		}
-		err = e.client.Request(ctx, http.MethodPut, "/"+idx, nil, nil)
-		switch s := es.StatusOf(err); {
-		case err == nil, s == http.StatusBadRequest && strings.Contains(err.Error(), "already_exists"):
-		case s == http.StatusBadRequest || s == http.StatusForbidden:
-			e.log.Debug("Elasticsearch manages this system index itself", "index", idx, "answer", err.Error())
-		default:
-			return fmt.Errorf("cannot create system index %s: %w", idx, err)
-		}
+	info, err := e.client.Info(ctx)
+	if err != nil {
+		return err
 	}
-	return nil
+	major := 0
+	fmt.Sscanf(info.Version.Number, "%d", &major)
+	return protocol.EnsureSystemIndices(ctx, e.client, protocol.BootstrapOptions{Major: major, Serverless: info.Serverless(), Log: e.log})
 }
 
 // indexExists answers HEAD /<index>.

@@ -17,6 +17,7 @@ import (
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/preflight"
 	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/service"
 	"github.com/connectors-go/connectors/internal/version"
 )
 
@@ -122,7 +123,10 @@ func (a *App) runDev(o devOptions) error {
 	svcCtx, cancelSvc := context.WithCancel(ctx)
 	defer cancelSvc()
 	done := make(chan error, 1)
-	go func() { done <- a.startServices(svcCtx, cfg, client, log, allActions) }()
+	host := service.Hostname()
+	go func() {
+		done <- a.startServices(svcCtx, cfg, client, log, allActions, protocol.Worker{Hostname: host, Instance: service.InstanceName(cfg, host)})
+	}()
 	jobErr := make(chan error, 1)
 	go func() { jobErr <- a.reportDevJob(svcCtx, client, srv.URL(), o, jobID, log, cancelSvc) }()
 	err = <-done

@@ -11,6 +11,7 @@ import (
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/metrics"
 	"github.com/connectors-go/connectors/internal/preflight"
 	"github.com/connectors-go/connectors/internal/protocol"
@@ -54,10 +55,13 @@ func (a *App) runService(actions []string) error {
 	if err != nil {
 		return err
 	}
+	hostname := service.Hostname()
+	instance := service.InstanceName(cfg, hostname)
+	log = log.With(logging.Instance, instance)
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	log.Info("Running connector service", "version", version.Version)
+	log.Info("Running connector service", "version", version.Version, "hostname", hostname)
 	ctx, stop := a.signalContext(log)
 	defer stop()
 
@@ -74,11 +78,11 @@ func (a *App) runService(actions []string) error {
 		return &exitError{code: ExitError}
 	}
 	cfg.Elasticsearch.Serverless = res.Serverless
-	return a.startServices(ctx, cfg, client, log, actions)
+	return a.startServices(ctx, cfg, client, log, actions, protocol.Worker{Hostname: hostname, Instance: instance})
 }
 
 // startServices runs the service loops until ctx ends.
-func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string) error {
+func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string, w protocol.Worker) error {
 	store, err := protocol.Open(ctx, client, protocol.Options{UseAPI: cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: log})
 	if err != nil {
 		return err
@@ -107,6 +111,8 @@ func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.
 		Log:        log,
 		Version:    version.Version,
 		Metrics:    m,
+		Hostname:   w.Hostname,
+		Instance:   w.Instance,
 	})
 	if err != nil {
 		return err

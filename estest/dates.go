@@ -1,6 +1,7 @@
 package estest
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -232,6 +233,9 @@ func parseDateMath(v any, format string, now time.Time, roundUp bool) (int64, bo
 		if !ok {
 			return 0, false
 		}
+		if roundUp {
+			ms += missingTimeFill(anchor)
+		}
 		base = time.UnixMilli(ms).UTC()
 	}
 	for len(math) > 0 {
@@ -343,4 +347,26 @@ func parseDuration(s string) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+var isoTimePrecision = regexp.MustCompile(`^[+-]?\d{4,}(?:-\d{2}(?:-\d{2})?)?(?:T(\d{2})(:\d{2})?(:\d{2})?([.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$`)
+
+// missingTimeFill is what an upper bound gains from the time fields its
+// ISO date leaves out: Elasticsearch parses bounds that round up with the
+// missing hour, minute, second and fraction at their maximum (so lte
+// 2024-01-15 includes the whole day, while year and month default to 01:
+// lte 2024-01 ends on 2024-01-01T23:59:59.999).
+func missingTimeFill(anchor string) int64 {
+	m := isoTimePrecision.FindStringSubmatch(anchor)
+	switch {
+	case m == nil, m[4] != "":
+		return 0
+	case m[1] == "":
+		return 24*3600*1000 - 1
+	case m[2] == "":
+		return 3600*1000 - 1
+	case m[3] == "":
+		return 60*1000 - 1
+	}
+	return 999
 }

@@ -864,7 +864,57 @@ func compileQuery(v any) (query, *esError) {
 			return nil, e
 		}
 		return constQ{inner: inner, boost: boostOf(bo)}, nil
-	case "query_string", "simple_query_string", "multi_match", "nested", "function_score", "script", "more_like_this":
+	case "query_string":
+		if bo == nil {
+			return nil, errParsing("[query_string] query malformed, no start_object after query name")
+		}
+		var opts qsOptions
+		text, hasText := "", false
+		for i, k := range bo.Keys {
+			v := bo.Vals[i]
+			switch k {
+			case "query":
+				text, hasText = scalarString(v)
+			case "default_field":
+				f, _ := scalarString(v)
+				opts.fields = []string{f}
+			case "fields":
+				arr, ok := v.([]any)
+				if !ok {
+					return nil, errParsing("[query_string] query does not support [fields] as a value")
+				}
+				for _, x := range arr {
+					f, _ := scalarString(x)
+					opts.fields = append(opts.fields, f)
+				}
+			case "default_operator":
+				op, _ := scalarString(v)
+				switch strings.ToLower(op) {
+				case "and":
+					opts.and = true
+				case "or":
+				default:
+					return nil, errIllegalArg("No enum constant org.elasticsearch.index.query.Operator.%s", strings.ToUpper(op))
+				}
+			case "lenient":
+				b := v == true || v == "true"
+				opts.lenient = &b
+			case "boost", "_name", "analyze_wildcard", "allow_leading_wildcard", "auto_generate_synonyms_phrase_query",
+				"enable_position_increments", "fuzziness", "fuzzy_max_expansions", "fuzzy_prefix_length", "fuzzy_transpositions",
+				"max_determinized_states", "minimum_should_match", "phrase_slop", "rewrite", "time_zone", "type", "quote_field_suffix", "escape":
+			case "analyzer", "quote_analyzer":
+				return nil, errIllegalArg("estest does not implement [%s] in the [query_string] query", k)
+			default:
+				return nil, errParsing("[query_string] query does not support [%s]", k)
+			}
+		}
+		if !hasText {
+			return nil, errParsing("[query_string] must be provided with a [query]")
+		}
+		q := compileQueryString(text, opts)
+		q.boost = boostOf(bo)
+		return q, nil
+	case "simple_query_string", "multi_match", "nested", "function_score", "script", "more_like_this":
 		return nil, errIllegalArg("estest does not implement the [%s] query", name)
 	}
 	e := errParsing("unknown query [%s]", name)
@@ -1194,3 +1244,54 @@ func compareKeys(a, b []sortVal, specs []sortSpec) int {
 }
 
 var _ = sort.Slice
+
+// validator is a query that can only be checked against an index's
+// mapping (a query string's fields, its parse errors): Elasticsearch
+// reports those as shard failures.
+type validator interface {
+	validate(ix *index) *esError
+}
+
+// validateQuery checks a compiled query against one index.
+func validateQuery(q query, ix *index) *esError {
+	switch t := q.(type) {
+	case validator:
+		return t.validate(ix)
+	case boolQ:
+		for _, list := range [][]query{t.must, t.filter, t.should, t.mustNot} {
+			for _, c := range list {
+				if e := validateQuery(c, ix); e != nil {
+					return e
+				}
+			}
+		}
+	case constQ:
+		return validateQuery(t.inner, ix)
+	}
+	return nil
+}
+
+// uriQuery is the q= parameter of _search, _count and _delete_by_query,
+// with its df, default_operator and lenient parameters.
+func uriQuery(rq *request) (query, *esError) {
+	text := rq.param("q")
+	var opts qsOptions
+	if df := rq.param("df"); df != "" {
+		opts.fields = []string{df}
+	}
+	switch op := strings.ToLower(rq.param("default_operator")); op {
+	case "", "or":
+	case "and":
+		opts.and = true
+	default:
+		return nil, errIllegalArg("No enum constant org.elasticsearch.index.query.Operator.%s", strings.ToUpper(op))
+	}
+	if rq.has("lenient") {
+		b, e := rq.boolParam("lenient", false)
+		if e != nil {
+			return nil, e
+		}
+		opts.lenient = &b
+	}
+	return compileQueryString(text, opts), nil
+}

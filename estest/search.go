@@ -357,8 +357,11 @@ func (s *Server) parseSearch(rq *request, body *Object, scroll bool) (*searchReq
 		sr.version = true
 	}
 	sr.totalAsInt, _ = rq.boolParam("rest_total_hits_as_int", false)
-	if q := rq.param("q"); q != "" {
-		return nil, errIllegalArg("estest does not implement the q= query string parameter")
+	if rq.param("q") != "" {
+		// The parameter wins over a query in the body, as in Elasticsearch.
+		if sr.query, e = uriQuery(rq); e != nil {
+			return nil, e
+		}
 	}
 	if scroll {
 		sr.trackTotal = -1
@@ -579,6 +582,11 @@ func (s *Server) search(rq *request, name string) (*response, *esError) {
 	for _, sn := range snaps {
 		ixs = append(ixs, sn.ix)
 	}
+	for _, ix := range ixs {
+		if e := validateQuery(sr.query, ix); e != nil {
+			return nil, searchPhaseError(ix.name, e)
+		}
+	}
 	if sr.sorted {
 		if e := checkSortable(sr.sorts, ixs); e != nil {
 			return nil, e
@@ -666,6 +674,16 @@ func (s *Server) count(rq *request, name string) (*response, *esError) {
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
+	}
+	if rq.param("q") != "" {
+		if q, e = uriQuery(rq); e != nil {
+			return nil, e
+		}
+	}
+	for _, ix := range ixs {
+		if e := validateQuery(q, ix); e != nil {
+			return nil, searchPhaseError(ix.name, e)
+		}
 	}
 	s.beforeSearch(ixs)
 	now := s.now()
@@ -881,12 +899,21 @@ func (s *Server) deleteByQuery(rq *request, name string) (*response, *esError) {
 	if e != nil {
 		return nil, e
 	}
-	if body == nil || !body.Has("query") {
+	var q query
+	switch {
+	case rq.param("q") != "":
+		if q, e = uriQuery(rq); e != nil {
+			return nil, e
+		}
+	case body == nil || !body.Has("query"):
 		return nil, errValidation("query is missing")
+	default:
+		if q, e = compileQuery(mustGet(body, "query")); e != nil {
+			return nil, e
+		}
 	}
-	q, e := compileQuery(mustGet(body, "query"))
-	if e != nil {
-		return nil, e
+	if body == nil {
+		body = &Object{}
 	}
 	for _, k := range body.Keys {
 		if k != "query" && k != "max_docs" && k != "slice" && k != "conflicts" {
@@ -916,6 +943,11 @@ func (s *Server) deleteByQuery(rq *request, name string) (*response, *esError) {
 	ixs, e := s.resolve(name, o)
 	if e != nil {
 		return nil, e
+	}
+	for _, ix := range ixs {
+		if e := validateQuery(q, ix); e != nil {
+			return nil, searchPhaseError(ix.name, e)
+		}
 	}
 	s.beforeSearch(ixs)
 	now := s.now()

@@ -53,6 +53,11 @@ type Options struct {
 	// RequireProductOrigin rejects direct requests to the .elastic-connectors* indices that lack
 	// the X-elastic-product-origin header, like Elasticsearch 9.x system indices.
 	RequireProductOrigin bool
+	// NoEntSearch serves a cluster without the ent-search module, like a
+	// node built from Maven Central jars: no _connector API, no built-in
+	// templates for the connector indices, no search-default-ingestion
+	// pipeline.
+	NoEntSearch bool
 	// Now overrides the clock (timestamps written by the _connector API, date math, expiries).
 	Now func() time.Time
 	// RefreshTick is how often periodic refreshes are checked; default 50ms.
@@ -123,7 +128,9 @@ func New(opts Options) *Server {
 	for _, k := range opts.APIKeys {
 		s.addConfiguredKey(k)
 	}
-	s.installDefaultPipelines()
+	if !opts.NoEntSearch {
+		s.installDefaultPipelines()
+	}
 	s.wg.Add(1)
 	go s.refresher()
 	return s
@@ -196,9 +203,13 @@ type request struct {
 	q      url.Values
 	body   []byte
 	ndjson bool
-	user   *principal
-	compat string // requested compatible-with version, if any
-	origin string
+	// hasContent is whether the request carried a body (the source
+	// parameter does not count), which decides the media-type rules.
+	hasContent bool
+	user       *principal
+	compat     string // requested compatible-with version, if any
+	respType   string // Content-Type of the answer, "" for plain JSON
+	origin     string
 }
 
 func (rq *request) param(name string) string { return rq.q.Get(name) }
@@ -322,10 +333,10 @@ func splitPath(p string) []string {
 }
 
 func (s *Server) serve(rq *request, f *Fault) (*response, *esError) {
-	if e := s.negotiate(rq); e != nil {
+	if e := s.readBody(rq); e != nil {
 		return nil, e
 	}
-	if e := s.readBody(rq); e != nil {
+	if e := s.negotiate(rq); e != nil {
 		return nil, e
 	}
 	if e := s.authenticate(rq); e != nil {
@@ -340,98 +351,176 @@ func (s *Server) mediaTypeReason() string {
 	return "Invalid media-type value on headers [Content-Type, Accept]"
 }
 
-// negotiate checks Content-Type and Accept the way Elasticsearch's REST layer does.
-func (s *Server) negotiate(rq *request) *esError {
-	ct := rq.r.Header.Get("Content-Type")
-	accept := rq.r.Header.Get("Accept")
-	ctVer, ctKind, ctOK := parseMediaType(ct)
-	acVer, _, acOK := parseMediaType(accept)
-	if ct != "" && !ctOK {
-		return &esError{status: 406, typ: "", reason: "Content-Type header [" + ct + "] is not supported"}
+// mediaType is a parsed Content-Type or Accept header.
+type mediaType struct {
+	typ    string   // lower-cased type/subtype
+	compat string   // compatible-with parameter, "" if none
+	params []string // other parameters as key=value, in order
+}
+
+// format is the body format the type names: "json", "x-ndjson", "yaml",
+// "cbor", "smile", or "" for a type Elasticsearch does not read or write.
+func (m *mediaType) format() string {
+	if m == nil {
+		return ""
 	}
-	rq.ndjson = ctKind == "x-ndjson"
+	switch m.typ {
+	case "application/json", "application/vnd.elasticsearch+json":
+		return "json"
+	case "application/x-ndjson", "application/vnd.elasticsearch+x-ndjson":
+		return "x-ndjson"
+	case "application/yaml", "application/vnd.elasticsearch+yaml":
+		return "yaml"
+	case "application/cbor", "application/vnd.elasticsearch+cbor":
+		return "cbor"
+	case "application/smile", "application/vnd.elasticsearch+smile":
+		return "smile"
+	}
+	return ""
+}
+
+// parseMediaType parses one media type. A value that is not type/subtype
+// is an error, as in Elasticsearch; a list (as browsers and some HTTP
+// libraries send in Accept) is not parsed and reads as no preference.
+func parseMediaType(h string) (m *mediaType, list bool, err error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return nil, false, nil
+	}
+	if strings.Contains(h, ",") {
+		return nil, true, nil
+	}
+	parts := strings.Split(h, ";")
+	typ := strings.ToLower(strings.TrimSpace(parts[0]))
+	slash := strings.IndexByte(typ, '/')
+	if slash <= 0 || slash == len(typ)-1 || strings.ContainsAny(typ, " \t") {
+		return nil, false, esTextf("invalid media-type [%s]", h)
+	}
+	m = &mediaType{typ: typ}
+	for _, p := range parts[1:] {
+		kv := strings.SplitN(strings.TrimSpace(p), "=", 2)
+		if len(kv) != 2 {
+			continue
+		}
+		k, v := strings.ToLower(strings.TrimSpace(kv[0])), strings.TrimSpace(kv[1])
+		if k == "compatible-with" {
+			m.compat = v
+		} else {
+			m.params = append(m.params, k+"="+v)
+		}
+	}
+	return m, false, nil
+}
+
+// negotiate checks Content-Type and Accept the way Elasticsearch's REST
+// layer does, as measured on 9.5.3 and 8.19.21: a header that is not a
+// media type is refused whatever the body; Accept's compatible-with version
+// is always checked; Content-Type's version, the rule that both headers
+// carry the same version, and the body format only matter when there is a
+// body (so a client that sends application/octet-stream on a bodiless
+// request, as elasticsearch-py does, is served).
+func (s *Server) negotiate(rq *request) *esError {
+	ctRaw := rq.r.Header.Get("Content-Type")
+	acRaw := rq.r.Header.Get("Accept")
+	ct, _, ctErr := parseMediaType(ctRaw)
+	ac, _, acErr := parseMediaType(acRaw)
+	// A header sent with an empty value is refused, unlike a missing one.
+	if vs, ok := rq.r.Header["Content-Type"]; ok && strings.TrimSpace(strings.Join(vs, "")) == "" {
+		ctErr = esText("Header [Content-Type] cannot be empty.")
+	}
+	if vs, ok := rq.r.Header["Accept"]; ok && strings.TrimSpace(strings.Join(vs, "")) == "" {
+		acErr = esText("Header [Accept] cannot be empty.")
+	}
+	hasBody := rq.hasContent
 	maxV, minV := s.major, s.major-1
-	check := func(ver, header, value string) *esError {
+	var compatErr *esError
+	mediaErr := func(msg string) *esError {
+		e := newErr(400, "media_type_header_exception", s.mediaTypeReason()).withCause(newErr(400, "status_exception", msg))
+		e.rootCause = []*esError{e}
+		return e
+	}
+	versionErr := func(ver, header, value string) *esError {
 		if ver == "" {
 			return nil
 		}
-		n, err := strconv.Atoi(ver)
-		if err != nil || n < minV || n > maxV {
-			c := newErr(400, "status_exception", fmt.Sprintf("%s version must be either version %d or %d, but found %s. %s=%s",
-				header, maxV, minV, ver, header, value))
-			e := newErr(400, "media_type_header_exception", s.mediaTypeReason()).withCause(c)
-			e.rootCause = []*esError{e}
-			return e
+		if n, err := strconv.Atoi(ver); err == nil && n >= minV && n <= maxV {
+			return nil
 		}
-		return nil
+		return mediaErr(fmt.Sprintf("%s version must be either version %d or %d, but found %s. %s=%s",
+			header, maxV, minV, ver, header, value))
 	}
-	if acOK {
-		if e := check(acVer, "Accept", accept); e != nil {
-			return e
+	acVer, ctVer := "", ""
+	if ac != nil {
+		acVer = ac.compat
+	}
+	if ct != nil {
+		ctVer = ct.compat
+	}
+	compatErr = versionErr(acVer, "Accept", acRaw)
+	if compatErr == nil && hasBody {
+		compatErr = versionErr(ctVer, "Content-Type", ctRaw)
+		if compatErr == nil && acVer != ctVer {
+			shownAc, shownCt := acRaw, ctRaw
+			if ac == nil {
+				shownAc = "null"
+			}
+			if ct == nil {
+				shownCt = "null"
+			}
+			compatErr = mediaErr(fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=%s, Content-Type=%s", shownAc, shownCt))
 		}
 	}
-	if e := check(ctVer, "Content-Type", ct); e != nil {
+	headerErr := func(name string, err error) *esError {
+		e := newErr(400, "media_type_header_exception", "Invalid media-type value on headers ["+name+"]").withCause(newErr(400, "illegal_argument_exception", err.Error()))
+		e.rootCause = []*esError{e}
 		return e
 	}
-	// With a body, a compatible version on one header needs the same one on
-	// the other (Elasticsearch treats a missing or */* Accept as null).
-	if hasBody := rq.r.ContentLength != 0 && ct != ""; hasBody && (acVer != "" || ctVer != "") {
-		shown := accept
-		if !acOK || acVer == "" && (accept == "" || accept == "*/*") {
-			shown = "null"
+	// The answer's type: Accept when it names a format, else the body's type.
+	// An answer refusing the headers' versions is plain JSON.
+	if acErr == nil && compatErr == nil {
+		resp := ac
+		if resp.format() == "" {
+			resp = ct
 		}
-		var msg string
 		switch {
-		case acVer == "" || ctVer == "":
-			msg = fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version. Accept=%s, Content-Type=%s", shown, ct)
-		case acVer != ctVer:
-			msg = fmt.Sprintf("A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Accept=%s, Content-Type=%s", accept, ct)
+		case resp.format() == "" && acVer == "":
+			rq.respType = ""
+		case resp.format() == "":
+			rq.respType = "application/json"
+		case strings.HasPrefix(resp.typ, "application/vnd.elasticsearch+"):
+			rq.respType = "application/vnd.elasticsearch+json"
+		default:
+			rq.respType = "application/json"
 		}
-		if msg != "" {
-			e := newErr(400, "media_type_header_exception", s.mediaTypeReason()).withCause(newErr(400, "status_exception", msg))
-			e.rootCause = []*esError{e}
-			return e
+		if acVer != "" {
+			rq.compat = acVer
+			rq.respType += ";compatible-with=" + acVer
+			if ac != nil {
+				for _, p := range ac.params {
+					rq.respType += ";" + p
+				}
+			}
 		}
 	}
-	if acVer != "" {
-		rq.compat = acVer
-	} else {
-		rq.compat = ctVer
+	switch {
+	case acErr != nil:
+		return headerErr("Accept", acErr)
+	case ctErr != nil:
+		return headerErr("Content-Type", ctErr)
+	case compatErr != nil:
+		return compatErr
+	}
+	if hasBody {
+		switch f := ct.format(); f {
+		case "":
+			return &esError{status: 406, reason: "Content-Type header [" + ctRaw + "] is not supported"}
+		case "yaml", "cbor", "smile":
+			return newErr(400, "illegal_argument_exception", "estest reads JSON and NDJSON bodies only, not "+f)
+		default:
+			rq.ndjson = f == "x-ndjson"
+		}
 	}
 	return nil
-}
-
-// parseMediaType accepts application/json, application/x-ndjson and the vendor types
-// application/vnd.elasticsearch+json / +x-ndjson with compatible-with=N. It returns the
-// compatible-with version ("" if none) and the kind ("json", "x-ndjson", ...).
-func parseMediaType(h string) (ver, kind string, ok bool) {
-	if h == "" {
-		return "", "", false
-	}
-	// Accept may list several types; the first usable one decides.
-	first := strings.TrimSpace(strings.Split(h, ",")[0])
-	parts := strings.Split(first, ";")
-	mt := strings.ToLower(strings.TrimSpace(parts[0]))
-	for _, p := range parts[1:] {
-		kv := strings.SplitN(strings.TrimSpace(p), "=", 2)
-		if len(kv) == 2 && strings.EqualFold(kv[0], "compatible-with") {
-			ver = strings.TrimSpace(kv[1])
-		}
-	}
-	switch mt {
-	case "application/json", "application/x-ndjson", "application/yaml", "application/cbor", "application/smile",
-		"text/plain", "*/*", "application/*", "text/csv", "text/tab-separated-values":
-		if mt == "text/plain" || mt == "text/csv" || mt == "text/tab-separated-values" {
-			return "", mt, mt == "text/plain" && false
-		}
-		return "", strings.TrimPrefix(mt, "application/"), true
-	case "application/vnd.elasticsearch+json", "application/vnd.elasticsearch+x-ndjson":
-		if ver == "" {
-			return "", "", false
-		}
-		return ver, strings.TrimPrefix(mt, "application/vnd.elasticsearch+"), true
-	}
-	return "", "", false
 }
 
 func (s *Server) readBody(rq *request) *esError {
@@ -451,6 +540,7 @@ func (s *Server) readBody(rq *request) *esError {
 	if err != nil {
 		return newErr(400, "illegal_argument_exception", "failed to read request body: "+err.Error())
 	}
+	rq.hasContent = len(b) > 0
 	if src := rq.q.Get("source"); len(b) == 0 && src != "" {
 		b = []byte(src)
 	}
@@ -478,6 +568,9 @@ func (s *Server) write(rq *request, resp *response, e *esError) {
 	} else if resp != nil {
 		code = resp.status
 		body = resp.body
+		if fp := rq.q.Get("filter_path"); fp != "" && body != nil {
+			body = filterPath(body, fp) // answers only: errors are never filtered
+		}
 		for k, vs := range resp.header {
 			for _, v := range vs {
 				h.Add(k, v)
@@ -487,8 +580,8 @@ func (s *Server) write(rq *request, resp *response, e *esError) {
 		code = 200
 	}
 	ct := "application/json"
-	if rq.compat != "" {
-		ct = "application/vnd.elasticsearch+json;compatible-with=" + rq.compat
+	if rq.respType != "" {
+		ct = rq.respType
 	}
 	if body != nil {
 		h.Set("Content-Type", ct)
@@ -619,7 +712,9 @@ func (s *Server) route(rq *request, f *Fault) (*response, *esError) {
 	case "_ingest":
 		return s.routeIngest(rq)
 	case "_connector":
-		return s.routeConnector(rq)
+		if !s.opts.NoEntSearch {
+			return s.routeConnector(rq)
+		}
 	case "_cat":
 		if n == 2 && g[1] == "indices" && methodIs(rq, "GET") {
 			return s.catIndices(rq)

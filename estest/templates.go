@@ -1,7 +1,10 @@
 package estest
 
 import (
+	"encoding/json"
 	"strings"
+
+	"github.com/connectors-go/connectors/internal/sysindex"
 )
 
 // Names of the connector indices and aliases (connector-api.md §1.1).
@@ -16,87 +19,29 @@ const (
 	DefaultPipeline = "search-default-ingestion"
 )
 
-func typ(t string) *Object { return newObj("type", t) }
-
-func props(kv ...any) *Object { return newObj("properties", newObj(kv...)) }
-
-func dynFalse(kv ...any) *Object {
-	return newObj("dynamic", "false", "properties", newObj(kv...))
-}
-
-func dynFalseObject() *Object { return newObj("type", "object", "dynamic", "false") }
-
-func (s *Server) filteringRulesMapping() *Object {
-	return props("created_at", typ("date"), "field", typ("keyword"), "id", typ("keyword"), "order", typ("short"),
-		"policy", typ("keyword"), "rule", typ("keyword"), "updated_at", typ("date"), "value", typ("keyword"))
-}
-
-func (s *Server) snippetMapping() *Object {
-	return props("created_at", typ("date"), "updated_at", typ("date"), "value", dynFalseObject())
-}
-
-func (s *Server) pipelineMapping() *Object {
-	return dynFalse("extract_binary_content", typ("boolean"), "name", typ("keyword"),
-		"reduce_whitespace", typ("boolean"), "run_ml_inference", typ("boolean"))
-}
-
-// connectorsMapping is the mapping of .elastic-connectors-v1 (connector-api.md §6.3): strict at the
-// root in 9.x, dynamic false in 8.x.
-func (s *Server) connectorsMapping() *Object {
-	rules := func() *Object {
-		return props("advanced_snippet", s.snippetMapping(), "rules", s.filteringRulesMapping(),
-			"validation", props("errors", props("ids", typ("keyword"), "messages", typ("text")), "state", typ("keyword")))
+// systemMapping is the mapping of a connector system index: the field
+// definitions the service also uses on clusters without the ent-search
+// module (internal/sysindex), strict at the root in 9.x and dynamic false
+// in 8.x (connector-api.md §6.3, §7.3).
+func (s *Server) systemMapping(name string) *Object {
+	props, err := json.Marshal(sysindex.Properties(name))
+	if err != nil {
+		panic("estest: system index mapping: " + err.Error())
 	}
-	sched := func() *Object { return props("enabled", typ("boolean"), "interval", typ("text")) }
-	root := "strict"
-	if s.major < 9 {
-		root = "false"
+	v, err := parseJSON(props)
+	if err != nil {
+		panic("estest: system index mapping: " + err.Error())
 	}
-	return newObj("dynamic", root, "_meta", newObj("version", s.opts.Version, "managed_index_mappings_version", 3),
-		"properties", newObj(
-			"api_key_id", typ("keyword"), "api_key_secret_id", typ("keyword"),
-			"configuration", dynFalseObject(), "custom_scheduling", dynFalseObject(),
-			"deleted", typ("boolean"), "description", typ("text"), "error", typ("keyword"),
-			"features", dynFalse("filtering_advanced_config", typ("boolean"), "filtering_rules", typ("boolean"),
-				"incremental_sync", props("enabled", typ("boolean")),
-				"sync_rules", props("advanced", props("enabled", typ("boolean")), "basic", props("enabled", typ("boolean")))),
-			"filtering", dynFalse("active", rules(), "domain", typ("keyword"), "draft", rules()),
-			"index_name", typ("keyword"), "is_native", typ("boolean"), "language", typ("keyword"),
-			"last_access_control_sync_error", typ("keyword"), "last_access_control_sync_scheduled_at", typ("date"),
-			"last_access_control_sync_status", typ("keyword"), "last_deleted_document_count", typ("long"),
-			"last_incremental_sync_scheduled_at", typ("date"), "last_indexed_document_count", typ("long"),
-			"last_seen", typ("date"), "last_sync_error", typ("keyword"), "last_sync_scheduled_at", typ("date"),
-			"last_sync_status", typ("keyword"), "last_synced", typ("date"), "name", typ("keyword"),
-			"pipeline", s.pipelineMapping(),
-			"scheduling", dynFalse("access_control", sched(), "full", sched(), "incremental", sched()),
-			"service_type", typ("keyword"), "status", typ("keyword"), "sync_cursor", dynFalseObject(),
-			"sync_now", typ("boolean")))
-}
-
-// syncJobsMapping is the mapping of .elastic-connectors-sync-jobs-v1 (connector-api.md §7.3).
-func (s *Server) syncJobsMapping() *Object {
-	root := "strict"
-	if s.major < 9 {
-		root = "false"
-	}
-	return newObj("dynamic", root, "_meta", newObj("version", s.opts.Version, "managed_index_mappings_version", 3),
-		"properties", newObj(
-			"cancelation_requested_at", typ("date"), "canceled_at", typ("date"), "completed_at", typ("date"),
-			"connector", props("configuration", dynFalseObject(),
-				"filtering", dynFalse("advanced_snippet", s.snippetMapping(), "domain", typ("keyword"),
-					"rules", s.filteringRulesMapping(),
-					"warnings", props("ids", typ("keyword"), "messages", typ("text"))),
-				"id", typ("keyword"), "index_name", typ("keyword"), "language", typ("keyword"),
-				"pipeline", s.pipelineMapping(), "service_type", typ("keyword"), "sync_cursor", dynFalseObject()),
-			"created_at", typ("date"), "deleted_document_count", typ("integer"), "error", typ("keyword"),
-			"indexed_document_count", typ("integer"), "indexed_document_volume", typ("integer"),
-			"job_type", typ("keyword"), "last_seen", typ("date"), "metadata", dynFalseObject(),
-			"started_at", typ("date"), "status", typ("keyword"), "total_document_count", typ("integer"),
-			"trigger_method", typ("keyword"), "worker_hostname", typ("keyword")))
+	return newObj("dynamic", sysindex.RootDynamic(s.major),
+		"_meta", newObj("version", s.opts.Version, "managed_index_mappings_version", 3),
+		"properties", v)
 }
 
 // templateFor returns the built-in template body (settings, mappings, aliases) for an index name.
 func (s *Server) templateFor(name string) *Object {
+	if s.opts.NoEntSearch {
+		return nil
+	}
 	replicas := "0-1"
 	if s.major < 9 {
 		replicas = "0-3"
@@ -109,16 +54,16 @@ func (s *Server) templateFor(name string) *Object {
 	}
 	switch {
 	case name == ConnectorsIndex:
-		return newObj("settings", sysSettings(), "mappings", s.connectorsMapping(), "aliases", alias(ConnectorsAlias))
+		return newObj("settings", sysSettings(), "mappings", s.systemMapping(ConnectorsIndex), "aliases", alias(ConnectorsAlias))
 	case name == SyncJobsIndex:
-		return newObj("settings", sysSettings(), "mappings", s.syncJobsMapping(), "aliases", alias(SyncJobsAlias))
+		return newObj("settings", sysSettings(), "mappings", s.systemMapping(SyncJobsIndex), "aliases", alias(SyncJobsAlias))
 	case name == SecretsIndex:
 		return newObj("settings", newObj("index", newObj("hidden", true, "number_of_shards", "1", "auto_expand_replicas", "0-1")),
 			"mappings", newObj("dynamic", "false", "properties", newObj("value", newObj("type", "keyword", "index", false))),
 			"aliases", alias(SecretsAlias))
 	case strings.HasPrefix(name, ACLIndexPrefix):
 		return newObj("settings", newObj("index", newObj("hidden", true, "number_of_shards", 1, "number_of_replicas", 1)),
-			"mappings", newObj("dynamic", "false", "properties", newObj("created_at", typ("date"))))
+			"mappings", newObj("dynamic", "false", "properties", newObj("created_at", newObj("type", "date"))))
 	}
 	return nil
 }

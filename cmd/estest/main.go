@@ -28,6 +28,7 @@ func main() {
 	password := flag.String("password", "", "password of -user")
 	apiKey := flag.String("api-key", "", `accepted API key, "id:key" or its base64 form (turns authentication on)`)
 	origin := flag.Bool("require-product-origin", false, "require X-elastic-product-origin on direct .elastic-connectors* access")
+	noEntSearch := flag.Bool("no-ent-search", false, "serve a cluster without the ent-search module: no _connector API, no connector index templates, no default pipeline")
 	verbose := flag.Bool("v", false, "log every request")
 	flag.Parse()
 
@@ -48,7 +49,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts := estest.Options{Version: *version, BuildFlavor: *flavor, License: strings.ToLower(*license),
-		LicenseExpired: *expired, RequireProductOrigin: *origin}
+		LicenseExpired: *expired, RequireProductOrigin: *origin, NoEntSearch: *noEntSearch}
 	if *user != "" {
 		opts.Users = map[string]string{*user: *password}
 	}

@@ -12,8 +12,10 @@
 // (missing and invalid values are rejected with errors naming the field, secrets never printed),
 // and the runtime contract the sync engine relies on: Ping works, every document has an id and a
 // timestamp, content can be opened and read within a size cap, emit errors and cancellation stop
-// Docs promptly with the right error, a stopped sync never reports success, and Close leaves no
-// goroutines behind. Time limits are generous failure bounds, not performance measurements.
+// Docs promptly with the right error, a stopped sync never reports success, a source that cannot
+// read part of its data says so instead of silently listing less (see [Unreadable]), and Close
+// leaves no goroutines behind. Time limits are generous failure bounds, not performance
+// measurements.
 //
 // Subtests create sources one after another and count goroutines, so do not run Run in parallel
 // with other tests of the same package.
@@ -50,6 +52,12 @@ type options struct {
 	skipRerun           bool
 	logger              *slog.Logger
 	invalid             []invalidCase
+	unreadable          *unreadableCase
+}
+
+type unreadableCase struct {
+	breakData func(t *testing.T) (restore func())
+	remaining int
 }
 
 type invalidCase struct {
@@ -85,6 +93,24 @@ func SkipRerun() Option { return func(o *options) { o.skipRerun = true } }
 
 // WithLogger passes a logger to the sources the suite creates (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// Unreadable adds the partial-listing check, which every source whose data can be partly
+// unreadable should use. breakData makes part of the test data unreadable to the source — a
+// folder without read permission, a table the test user may not select from, a page the mock
+// server keeps failing — and returns a function that undoes it. With the data broken, a full sync
+// must:
+//
+//   - report what it could not read through [connector.DocsRequest.ReportIncomplete], at least
+//     once, with a non-empty scope and a non-nil cause;
+//   - still emit the other documents: exactly remaining of them, all with ids of the complete
+//     sync;
+//   - return nil (the service then indexes what was read and deletes nothing).
+//
+// A source that silently lists less fails the check: the service would delete the documents it
+// did not see.
+func Unreadable(breakData func(t *testing.T) (restore func()), remaining int) Option {
+	return func(o *options) { o.unreadable = &unreadableCase{breakData: breakData, remaining: remaining} }
+}
 
 // InvalidConfig adds a configuration (values over the working one) that the source must reject,
 // from NewConfig, Config.Validate or its ConfigValidator, with an error naming wantKey (the key or
@@ -134,6 +160,8 @@ func Run(t *testing.T, f connector.Factory, cfg map[string]any, opts ...Option) 
 	}
 	t.Run("Content", s.testContent)
 	t.Run("Rerun", func(t *testing.T) { s.testRerun(t, docs) })
+	t.Run("PartialListing", s.testPartialListing)
+	t.Run("Checkpoints", s.testCheckpoints)
 	t.Run("EmitError", func(t *testing.T) { s.testEmitError(t, len(docs)) })
 	t.Run("CancelWhileBlocked", func(t *testing.T) { s.testCancelBlocked(t, len(docs)) })
 	t.Run("CancelWhileRunning", func(t *testing.T) { s.testCancelRunning(t, len(docs)) })
@@ -456,6 +484,8 @@ type recorder struct {
 	// before runs on every call (1-based index) outside the lock; a non-nil error fails the
 	// call and all later ones.
 	before func(n int) error
+	// req is the request Docs gets; its hooks are the suite's.
+	req connector.DocsRequest
 }
 
 func (r *recorder) emit(d connector.Document) error {
@@ -498,7 +528,7 @@ func (s *suite) runDocs(t *testing.T, ctx context.Context, src connector.Source,
 	s.mu.Unlock()
 	done := make(chan error, 1)
 	go func() {
-		err := src.Docs(ctx, connector.DocsRequest{}, r.emit)
+		err := src.Docs(ctx, r.req, r.emit)
 		r.returned.Store(true)
 		done <- err
 	}()
@@ -653,6 +683,61 @@ func (s *suite) testRerun(t *testing.T, docs []connector.Document) {
 	a, b := ids(docs), ids(r.docs)
 	if strings.Join(a, "\x00") != strings.Join(b, "\x00") {
 		t.Errorf("a second full sync yielded different ids (%d vs %d documents); stale-document deletion would remove live documents", len(a), len(b))
+	}
+}
+
+// testPartialListing syncs with part of the data made unreadable (see Unreadable).
+func (s *suite) testPartialListing(t *testing.T) {
+	u := s.o.unreadable
+	if u == nil {
+		t.Skip("no Unreadable option: the suite cannot check that this source reports what it cannot read")
+	}
+	complete := &recorder{}
+	if err := s.runDocs(t, context.Background(), s.open(t), complete, s.o.syncTimeout); err != nil {
+		t.Fatalf("Docs: %v", err)
+	}
+	docs := complete.docs
+	restore := u.breakData(t)
+	if restore != nil {
+		defer restore()
+	}
+	type report struct {
+		scope string
+		cause error
+	}
+	var mu sync.Mutex
+	var reports []report
+	r := &recorder{req: connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, report{scope, cause})
+	}}}
+	src := s.open(t)
+	err := s.runDocs(t, context.Background(), src, r, s.o.syncTimeout)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) == 0 {
+		t.Errorf("with part of the data unreadable, Docs emitted %d of %d documents, returned %v and reported nothing through ReportIncomplete; the service would delete what it did not see", r.count(), len(docs), err)
+	}
+	for _, rep := range reports {
+		if rep.scope == "" || rep.cause == nil {
+			t.Errorf("ReportIncomplete(%q, %v): a report must name what could not be read and why", rep.scope, rep.cause)
+		}
+	}
+	if err != nil {
+		t.Errorf("Docs returned %v; with part of the data unreadable it must report that part and return nil after emitting the rest", err)
+	}
+	known := map[string]bool{}
+	for _, d := range docs {
+		known[d.ID] = true
+	}
+	for _, d := range r.docs {
+		if !known[d.ID] {
+			t.Errorf("document %q was not in the complete sync", d.ID)
+		}
+	}
+	if r.count() != u.remaining {
+		t.Errorf("with part of the data unreadable, Docs emitted %d documents, want the %d that are still readable", r.count(), u.remaining)
 	}
 }
 

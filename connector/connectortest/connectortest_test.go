@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,9 +117,41 @@ func (s *fakeSource) doc(i int) connector.Document {
 	return d
 }
 
+// unreadable makes every tenth document of the fake sources unreadable (the Unreadable option
+// switches it on).
+var unreadable atomic.Bool
+
+func breakData(*testing.T) func() {
+	unreadable.Store(true)
+	return func() { unreadable.Store(false) }
+}
+
+const readableWhenBroken = fakeDocs - fakeDocs/10
+
 // Docs emits from three workers, as a source fanning out over a remote API would.
-func (s *fakeSource) Docs(ctx context.Context, _ connector.DocsRequest, emit func(connector.Document) error) error {
+func (s *fakeSource) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	switch s.mode {
+	case "checkpointing", "resume-skips":
+		// One worker, a checkpoint every 7 documents; the faulty mode skips past it.
+		start := 0
+		if next, ok := req.Checkpoint["next"].(float64); ok {
+			start = int(next)
+			if s.mode == "resume-skips" {
+				start += 2
+			}
+		}
+		for i := start; i < s.n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := emit(s.doc(i)); err != nil {
+				return err
+			}
+			if (i+1)%7 == 0 {
+				req.SaveCheckpoint(map[string]any{"next": i + 1})
+			}
+		}
+		return nil
 	case "ignores-cancel":
 		for i := range s.n {
 			time.Sleep(10 * time.Millisecond)
@@ -168,6 +201,20 @@ func (s *fakeSource) Docs(ctx context.Context, _ connector.DocsRequest, emit fun
 	}
 produce:
 	for i := range s.n {
+		if unreadable.Load() && i%10 == 0 {
+			switch s.mode {
+			case "silent-omit":
+				continue
+			case "fails-on-unreadable":
+				mu.Lock()
+				firstErr = fmt.Errorf("doc-%d: permission denied", i)
+				mu.Unlock()
+				cancel()
+				break produce
+			}
+			req.ReportIncomplete(fmt.Sprintf("doc-%d", i), errors.New("permission denied"))
+			continue
+		}
 		select {
 		case jobs <- i:
 		case <-wctx.Done():
@@ -186,7 +233,14 @@ produce:
 func TestGoodSourcePasses(t *testing.T) {
 	connectortest.Run(t, fakeFactory("good"), goodConfig,
 		connectortest.ExpectDocs(fakeDocs),
+		connectortest.Unreadable(breakData, readableWhenBroken),
 		connectortest.InvalidConfig(map[string]any{"password": "forbidden"}, "password"))
+}
+
+// TestCheckpointingSourcePasses runs the suite against a source that saves checkpoints and
+// honours them.
+func TestCheckpointingSourcePasses(t *testing.T) {
+	connectortest.Run(t, fakeFactory("checkpointing"), goodConfig, connectortest.ExpectDocs(fakeDocs))
 }
 
 const helperEnv = "CONNECTORTEST_HELPER_MODE"
@@ -204,6 +258,7 @@ func TestHelperProcess(t *testing.T) {
 	}
 	connectortest.Run(t, fakeFactory(mode), goodConfig,
 		connectortest.ExpectDocs(expected),
+		connectortest.Unreadable(breakData, readableWhenBroken),
 		connectortest.CancelTimeout(300*time.Millisecond),
 		connectortest.SettleTimeout(time.Second),
 		connectortest.InvalidConfig(map[string]any{"password": "forbidden"}, "password"))
@@ -231,6 +286,10 @@ func TestSuiteCatchesViolations(t *testing.T) {
 		"wrong-count":      fmt.Sprintf("yielded %d documents, want %d", fakeDocs, fakeDocs+1),
 		"late-emit":        "after Docs returned",
 		"rerun-differs":    "different ids",
+		"resume-skips":     "did not emit 2 documents it had not emitted",
+		// Silently listing less than there is would make the service delete the rest.
+		"silent-omit":         "reported nothing through ReportIncomplete",
+		"fails-on-unreadable": "it must report that part and return nil",
 	}
 	for mode, want := range cases {
 		t.Run(mode, func(t *testing.T) {

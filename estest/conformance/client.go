@@ -283,3 +283,50 @@ func (c *client) ok(r resp, what string) {
 func (c *client) cleanup(path string) {
 	c.do("DELETE", path+"?ignore_unavailable=true", nil)
 }
+
+// emptyValue in raw's headers sends the header with an empty value; an
+// empty string leaves the header out.
+const emptyValue = "<empty>"
+
+// raw sends a request with exactly the given headers (plus credentials):
+// no Content-Type is added. chunked sends the body with chunked transfer
+// encoding, even an empty one.
+func (c *client) raw(method, path string, body []byte, headers map[string]string, chunked bool) resp {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil || chunked {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(c.cfg.URL, "/")+path, rd)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if chunked {
+		req.ContentLength = -1
+		req.TransferEncoding = []string{"chunked"} // net/http would drop an empty body otherwise
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	c.auth(req)
+	for k, v := range headers {
+		switch v {
+		case "":
+		case emptyValue:
+			req.Header.Set(k, "")
+		default:
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	rawBody, _ := io.ReadAll(res.Body)
+	r := resp{Status: res.StatusCode, Header: res.Header, Raw: rawBody}
+	if len(rawBody) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(rawBody))
+		dec.UseNumber()
+		_ = dec.Decode(&r.Body)
+	}
+	return r
+}

@@ -17,6 +17,8 @@ func Run(t *testing.T, cfg Config) {
 	}{
 		{"Info", testInfo},
 		{"MediaTypes", testMediaTypes},
+		{"MediaTypeRules", testMediaTypeRules},
+		{"Clients", testClientShapes},
 		{"Security", testSecurity},
 		{"IndexLifecycle", testIndexLifecycle},
 		{"Mappings", testMappings},
@@ -24,6 +26,7 @@ func Run(t *testing.T, cfg Config) {
 		{"NearRealTime", testNearRealTime},
 		{"Bulk", testBulk},
 		{"Search", testSearch},
+		{"QueryString", testQueryString},
 		{"ScrollAndPIT", testScrollAndPIT},
 		{"DeleteByQuery", testDeleteByQuery},
 		{"Aliases", testAliases},

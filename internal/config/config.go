@@ -30,17 +30,28 @@ type Config struct {
 
 // Elasticsearch holds the elasticsearch.* keys.
 type Elasticsearch struct {
-	Host                    string            `cfg:"host"`
-	APIKey                  *string           `cfg:"api_key"`
-	Username                string            `cfg:"username"`
-	Password                string            `cfg:"password"`
-	SSL                     bool              `cfg:"ssl"`
-	VerifyCerts             bool              `cfg:"verify_certs"`
-	CACerts                 string            `cfg:"ca_certs"`
-	RequestTimeout          float64           `cfg:"request_timeout"`
-	RetryOnTimeout          bool              `cfg:"retry_on_timeout"`
-	MaxRetries              int               `cfg:"max_retries"`
-	RetryInterval           float64           `cfg:"retry_interval"`
+	Host           string  `cfg:"host"`
+	APIKey         *string `cfg:"api_key"`
+	Username       string  `cfg:"username"`
+	Password       string  `cfg:"password"`
+	SSL            bool    `cfg:"ssl"`
+	VerifyCerts    bool    `cfg:"verify_certs"`
+	CACerts        string  `cfg:"ca_certs"`
+	RequestTimeout float64 `cfg:"request_timeout"`
+	RetryOnTimeout bool    `cfg:"retry_on_timeout"`
+	MaxRetries     int     `cfg:"max_retries"`
+	RetryInterval  float64 `cfg:"retry_interval"`
+	// RetryBudget is our addition: seconds during which a call that failed
+	// transiently is retried, counted from its first failure. Absent, it is
+	// what the original would wait in total, retry_interval × (1 + … +
+	// (max_retries−1)); 0 disables retries.
+	RetryBudget *float64 `cfg:"retry_budget"`
+	// RetryBackoffInitial is our addition: the first wait, in seconds; each
+	// further wait doubles, up to RetryBackoffMax, with jitter.
+	RetryBackoffInitial float64 `cfg:"retry_backoff_initial"`
+	// RetryBackoffMax is our addition: the longest single wait in seconds;
+	// absent, retry_interval.
+	RetryBackoffMax         *float64          `cfg:"retry_backoff_max"`
 	MaxWaitDuration         float64           `cfg:"max_wait_duration"`
 	InitialBackoffDuration  float64           `cfg:"initial_backoff_duration"`
 	BackoffMultiplier       float64           `cfg:"backoff_multiplier"`
@@ -103,6 +114,18 @@ type Service struct {
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
+	// ResumeCrashedJobs is our addition: a job whose worker stopped
+	// reporting is handed to a live instance and continued (from the
+	// source's last checkpoint where it saves them) instead of failed.
+	ResumeCrashedJobs bool `cfg:"resume_crashed_jobs"`
+	// MaxJobResumes bounds those takeovers per job, so that a job that
+	// brings its worker down every time (a poison document, memory) ends
+	// in error instead of taking down instance after instance.
+	MaxJobResumes int `cfg:"max_job_resumes"`
+	// InstanceName is our addition: how this process is named in logs,
+	// metrics and job metadata; "" means the host name plus a random
+	// suffix, unique per start.
+	InstanceName string `cfg:"instance_name"`
 	// ExtractionMode is our addition: how binary content becomes text —
 	// local (in this process, the default), attachment (base64 for the
 	// ingest pipeline, as the original), service (the Data Extraction
@@ -111,6 +134,31 @@ type Service struct {
 	// MetricsAddr is our addition: where to serve /metrics and health checks
 	// ("" disables the listener).
 	MetricsAddr string `cfg:"metrics_addr"`
+}
+
+// How often a running job reports progress (which is also its heartbeat):
+// the original's fixed 10 s, or less when service.idle_job_threshold is
+// short, so that a live job always reports several times within the
+// threshold.
+const (
+	MaxProgressInterval         = 10 * time.Second
+	MinProgressInterval         = time.Second
+	progressReportsPerThreshold = 3
+	// MinIdleJobThreshold is the shortest service.idle_job_threshold.
+	MinIdleJobThreshold = progressReportsPerThreshold * MinProgressInterval
+)
+
+// ProgressInterval is how often a running job writes its progress: a third
+// of service.idle_job_threshold, at most 10 s (the original's interval).
+func (s Service) ProgressInterval() time.Duration {
+	d := Seconds(s.IdleJobThreshold) / progressReportsPerThreshold
+	if d > MaxProgressInterval {
+		d = MaxProgressInterval
+	}
+	if d < MinProgressInterval {
+		d = MinProgressInterval
+	}
+	return d
 }
 
 // ConnectorEntry is one item of the connectors list.
@@ -182,6 +230,7 @@ func Default() *Config {
 			RetryOnTimeout:          true,
 			MaxRetries:              5,
 			RetryInterval:           10,
+			RetryBackoffInitial:     0.5,
 			MaxWaitDuration:         240,
 			InitialBackoffDuration:  1,
 			BackoffMultiplier:       2,
@@ -225,6 +274,8 @@ func Default() *Config {
 			JobCleanupInterval:              300,
 			LogLevel:                        "INFO",
 			IdleJobThreshold:                300,
+			ResumeCrashedJobs:               true,
+			MaxJobResumes:                   3,
 			ExtractionMode:                  "local",
 		},
 		Sources: sources,
@@ -237,6 +288,28 @@ func defaultExtractionService() *ExtractionService {
 		StreamChunkSize: 65536,
 		SharedVolumeDir: "/app/files",
 	}
+}
+
+// EffectiveRetryBudget is retry_budget, or the original's total wait when
+// it is absent: retry_interval × (1 + 2 + … + (max_retries−1)), 100 s with
+// the defaults.
+func (e Elasticsearch) EffectiveRetryBudget() time.Duration {
+	if e.RetryBudget != nil {
+		return Seconds(*e.RetryBudget)
+	}
+	if e.MaxRetries < 2 {
+		return 0
+	}
+	return Seconds(e.RetryInterval * float64(e.MaxRetries*(e.MaxRetries-1)/2))
+}
+
+// EffectiveBackoffMax is retry_backoff_max, or retry_interval when it is
+// absent.
+func (e Elasticsearch) EffectiveBackoffMax() time.Duration {
+	if e.RetryBackoffMax != nil {
+		return Seconds(*e.RetryBackoffMax)
+	}
+	return Seconds(e.RetryInterval)
 }
 
 // Seconds converts a configuration value in seconds to a duration.

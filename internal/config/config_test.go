@@ -3,12 +3,14 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func parse(t *testing.T, yml string, environ ...string) (*Config, error) {
@@ -145,6 +147,9 @@ func TestProblems(t *testing.T) {
 		{"error rate range", "elasticsearch.bulk.error_monitor.max_error_rate: 2\n", nil, []string{"max_error_rate: must be between 0 and 1"}},
 		{"negative text size", "elasticsearch.bulk.max_text_document_size: -1\n", nil, []string{"elasticsearch.bulk.max_text_document_size: must be >= 0"}},
 		{"extraction needs host", "extraction_service:\n  timeout: 3\n", nil, []string{"extraction_service.host: is required"}},
+		{"idle threshold shorter than three progress reports", "service:\n  idle_job_threshold: 2\n", nil,
+			[]string{"service.idle_job_threshold: must be at least 3 seconds, got 2"}},
+		{"negative resumes", "service:\n  max_job_resumes: -1\n", nil, []string{"service.max_job_resumes: must be >= 0"}},
 		{"credentials in host redacted", "elasticsearch:\n  host: ftp://user:secret@h\n", nil, []string{"REDACTED"}},
 	}
 	for _, tt := range tests {
@@ -173,6 +178,34 @@ func TestStrictModeCanBeDisabled(t *testing.T) {
 	}
 	if cfg.Elasticsearch.Password != "${UNSET_PW}" {
 		t.Fatalf("password = %q", cfg.Elasticsearch.Password)
+	}
+}
+
+// TestProgressIntervalFitsTheIdleThreshold is issue 17 point 2: whatever
+// idle_job_threshold passes validation, a live job reports progress at least
+// three times within it, and never more than once a second.
+func TestProgressIntervalFitsTheIdleThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		threshold float64
+		want      time.Duration
+	}{
+		{3, time.Second},
+		{4.5, 1500 * time.Millisecond},
+		{20, 20 * time.Second / 3},
+		{30, 10 * time.Second},
+		{300, 10 * time.Second},
+	} {
+		cfg, err := parse(t, fmt.Sprintf("service:\n  idle_job_threshold: %g\n", tt.threshold))
+		if err != nil {
+			t.Fatalf("threshold %g: %v", tt.threshold, err)
+		}
+		got := cfg.Service.ProgressInterval()
+		if got != tt.want {
+			t.Errorf("threshold %gs: progress every %s, want %s", tt.threshold, got, tt.want)
+		}
+		if 3*got > Seconds(tt.threshold) {
+			t.Errorf("threshold %gs: fewer than three reports fit (every %s)", tt.threshold, got)
+		}
 	}
 }
 

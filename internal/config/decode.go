@@ -190,6 +190,10 @@ func (d *decoder) decodeValue(key string, v any, fv reflect.Value) {
 			if ok {
 				fv.Set(reflect.ValueOf(&s))
 			}
+		case reflect.Float64:
+			if f, ok := d.floatOf(key, v); ok {
+				fv.Set(reflect.ValueOf(&f))
+			}
 		case reflect.Struct:
 			m, ok := v.(map[string]any)
 			if !ok {

@@ -92,6 +92,13 @@ func (cfg *Config) validate() []Problem {
 	c.positive("elasticsearch.request_timeout", es.RequestTimeout)
 	c.nonNegativeInt("elasticsearch.max_retries", es.MaxRetries)
 	c.nonNegative("elasticsearch.retry_interval", es.RetryInterval)
+	if es.RetryBudget != nil {
+		c.nonNegative("elasticsearch.retry_budget", *es.RetryBudget)
+	}
+	c.positive("elasticsearch.retry_backoff_initial", es.RetryBackoffInitial)
+	if es.RetryBackoffMax != nil {
+		c.positive("elasticsearch.retry_backoff_max", *es.RetryBackoffMax)
+	}
 	c.nonNegative("elasticsearch.max_wait_duration", es.MaxWaitDuration)
 	c.positive("elasticsearch.initial_backoff_duration", es.InitialBackoffDuration)
 	if es.BackoffMultiplier < 1 {
@@ -137,7 +144,14 @@ func (cfg *Config) validate() []Problem {
 		c.add("service.max_file_download_size", "must be > 0, got %d", s.MaxFileDownloadSize)
 	}
 	c.positive("service.job_cleanup_interval", s.JobCleanupInterval)
-	c.positive("service.idle_job_threshold", s.IdleJobThreshold)
+	if s.IdleJobThreshold < MinIdleJobThreshold.Seconds() {
+		c.add("service.idle_job_threshold", "must be at least %g seconds, got %g: a running job reports progress at most once per %s, and %d reports must fit in the threshold before other instances may take it for dead",
+			MinIdleJobThreshold.Seconds(), s.IdleJobThreshold, MinProgressInterval, progressReportsPerThreshold)
+	}
+	c.nonNegativeInt("service.max_job_resumes", s.MaxJobResumes)
+	if s.InstanceName != "" && strings.TrimSpace(s.InstanceName) != s.InstanceName {
+		c.add("service.instance_name", "must not start or end with spaces, got %q", s.InstanceName)
+	}
 	switch strings.ToLower(s.ExtractionMode) {
 	case "local", "attachment", "auto":
 	case "service":
@@ -207,7 +221,9 @@ func (cfg *Config) warnRelations() {
 		cfg.Warnings = append(cfg.Warnings, "elasticsearch.bulk.error_monitor.error_window_size should be greater than max_consecutive_errors")
 	}
 	es := cfg.Elasticsearch
-	worst := float64(es.MaxRetries)*es.RequestTimeout + es.RetryInterval*float64(es.MaxRetries*(es.MaxRetries-1)/2)
+	// A bulk request can take its first attempt, the retry budget and one
+	// last attempt started just before the budget ran out.
+	worst := 2*es.RequestTimeout + es.EffectiveRetryBudget().Seconds()
 	if b.QueueRefreshTimeout < worst {
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("elasticsearch.bulk.queue_refresh_timeout (%gs) is shorter than the worst-case bulk retry time (%gs): a slow cluster may fail syncs as overloaded", b.QueueRefreshTimeout, worst))
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +157,16 @@ func (c *cluster) count(index string) int {
 // config writes a config.yml for the service processes.
 func (c *cluster) config(connectors map[string]string, extra string) string {
 	c.t.Helper()
+	return c.configFor(c.srv.URL(), connectors, "", extra)
+}
+
+// configFor writes a config.yml for a service reaching the cluster at host;
+// extraES is added to the elasticsearch section, extra to the service one.
+func (c *cluster) configFor(host string, connectors map[string]string, extraES, extra string) string {
+	c.t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", c.srv.URL(), c.mode == protocol.ModeAPI)
+	fmt.Fprintf(&b, "elasticsearch:\n  host: %s\n  feature_use_connectors_api: %v\n  retry_interval: 0.1\n", host, c.mode == protocol.ModeAPI)
+	b.WriteString(extraES)
 	b.WriteString("service:\n  idling: 0.5\n  heartbeat: 1\n  job_cleanup_interval: 1\n  preflight_idle: 0.1\n")
 	b.WriteString(extra)
 	b.WriteString("sources:\n  slow: test\nconnectors:\n")
@@ -323,23 +334,29 @@ func TestSigtermSuspendsAndAnotherProcessResumes(t *testing.T) {
 	})
 }
 
+// TestKilledWorkerIsReapedAndSlowOneIsNot: with a short idle_job_threshold (issue 17 point 2),
+// another instance's cleanup leaves a slow but live job alone (it reports progress a third of
+// the threshold apart) and hands on the job of a killed worker.
 func TestKilledWorkerIsReapedAndSlowOneIsNot(t *testing.T) {
 	forModes(t, func(t *testing.T, c *cluster) {
 		extra := "  idle_job_threshold: 3\n"
-		// A slow but live job: 30 documents at 200 ms each outlive the
-		// 3 s threshold many times over, and it must complete.
+		// A slow but live job: 30 documents at 200 ms each outlive the 3 s threshold twice over,
+		// while another instance runs only the cleanup.
 		c.connector("slow", "slow", "search-slow", map[string]any{"docs": 30, "delay_ms": 200})
 		cfg := c.config(map[string]string{"slow": "slow"}, extra)
-		live := start(t, "live", cfg)
-		j := c.waitJob(c.startJob("slow"), 60*time.Second, []*proc{live}, protocol.JobCompleted, protocol.JobError)
-		if j.Status != protocol.JobCompleted {
-			t.Fatalf("slow job %s (%s)", j.Status, deref(j.Error))
+		live := start(t, "live", cfg, "--action", "sync_content")
+		watcher := start(t, "watcher", cfg, "--action", "cleanup")
+		j := c.waitJob(c.startJob("slow"), 60*time.Second, []*proc{live, watcher}, protocol.JobCompleted, protocol.JobError, protocol.JobSuspended)
+		if j.Status != protocol.JobCompleted || len(j.History()) != 2 {
+			t.Fatalf("slow job %s (%s), history %v\n%s", j.Status, deref(j.Error), j.History(), watcher.Out.String())
 		}
 		live.stop(t)
+		watcher.stop(t)
 
-		// A worker killed mid-job: another instance reaps the job.
+		// A worker killed mid-job, with resumption off: another instance fails the job, as the
+		// original does.
 		c.connector("doomed", "slow", "search-doomed", map[string]any{"docs": 1000, "delay_ms": 100})
-		cfg2 := c.config(map[string]string{"doomed": "slow"}, extra)
+		cfg2 := c.config(map[string]string{"doomed": "slow"}, extra+"  resume_crashed_jobs: false\n")
 		victim := start(t, "victim", cfg2)
 		id := c.startJob("doomed")
 		c.waitJob(id, 30*time.Second, []*proc{victim}, protocol.JobInProgress)
@@ -365,6 +382,46 @@ func TestKilledWorkerIsReapedAndSlowOneIsNot(t *testing.T) {
 	})
 }
 
+// TestKilledWorkersJobIsResumedByAnotherProcess: kill -9 of the worker; another instance takes
+// the job over and completes it, and the job's history names both.
+func TestKilledWorkersJobIsResumedByAnotherProcess(t *testing.T) {
+	forModes(t, func(t *testing.T, c *cluster) {
+		c.connector("files", "slow", "search-files", map[string]any{"docs": 60, "delay_ms": 50})
+		cfg := c.config(map[string]string{"files": "slow"}, "  idle_job_threshold: 3\n")
+		victim := start(t, "victim", cfg, "--action", "sync_content")
+		id := c.startJob("files")
+		c.waitJob(id, 30*time.Second, []*proc{victim}, protocol.JobInProgress)
+		time.Sleep(time.Second)
+		_ = victim.Cmd.Process.Kill()
+		<-victim.Done
+		killed := time.Now()
+		heir := start(t, "heir", cfg)
+		j := c.waitJob(id, 60*time.Second, []*proc{heir}, protocol.JobCompleted, protocol.JobError)
+		if j.Status != protocol.JobCompleted || c.count("search-files") != 60 || j.IndexedDocumentCount != 60 {
+			t.Fatalf("job %s (%s), indexed %d, index %d\n%s", j.Status, deref(j.Error), j.IndexedDocumentCount, c.count("search-files"), heir.Out.String())
+		}
+		var events []string
+		for _, ev := range j.History() {
+			events = append(events, fmt.Sprint(ev["event"]))
+		}
+		if strings.Join(events, ",") != "claimed,worker_lost,claimed,ended" {
+			t.Fatalf("history %v", j.History())
+		}
+		// Each process logs under its own instance name, and the history says which one did what.
+		for i, p := range map[int]*proc{0: victim, 2: heir} {
+			m := regexp.MustCompile(`instance=(\S+)`).FindStringSubmatch(p.Out.String())
+			if m == nil || j.History()[i]["instance"] != m[1] {
+				t.Fatalf("%s logs as %v, the history says %v", p.name, m, j.History()[i]["instance"])
+			}
+		}
+		if j.History()[0]["instance"] == j.History()[2]["instance"] {
+			t.Fatal("two processes on one host share an instance name")
+		}
+		t.Logf("resumed %s after the kill", time.Since(killed).Round(time.Millisecond))
+		heir.stop(t)
+	})
+}
+
 func TestCancelFromTheAPI(t *testing.T) {
 	forModes(t, func(t *testing.T, c *cluster) {
 		c.connector("slow", "slow", "search-slow", map[string]any{"docs": 1000, "delay_ms": 50})
@@ -378,4 +435,56 @@ func TestCancelFromTheAPI(t *testing.T) {
 		}
 		p.stop(t)
 	})
+}
+
+// TestOutageKeepsTheServiceRunning is issue 17 point 5 as an operator sees it: with idling 1 and
+// a small error budget, an outage far beyond the budget followed by 401s leaves the process
+// running and not ready; it is ready again and syncs once Elasticsearch answers.
+func TestOutageKeepsTheServiceRunning(t *testing.T) {
+	c := newCluster(t, protocol.ModeAPI)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c.connector("slow", "slow", "search-slow", map[string]any{"docs": 5, "delay_ms": 1})
+	cfg := c.config(map[string]string{"slow": "slow"}, "  max_errors: 2\n  metrics_addr: "+addr+"\n")
+	p := start(t, "service", cfg)
+	readyz := func() int {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) || p.Exited() {
+				t.Fatalf("%s (exited %v):\n%s", what, p.Exited(), p.Out.String())
+			}
+		}
+	}
+	waitFor("never ready", func() bool { return readyz() == 200 })
+	drop := c.srv.Faults().Add(estest.Fault{Drop: true})
+	waitFor("still ready during the outage", func() bool { return readyz() == 503 })
+	time.Sleep(7 * time.Second)
+	c.srv.Faults().Remove(drop)
+	denied := c.srv.Faults().Add(estest.Fault{Status: 401, ErrorType: "security_exception", Reason: "unable to authenticate user"})
+	time.Sleep(3 * time.Second)
+	c.srv.Faults().Remove(denied)
+	waitFor("not ready after the outage", func() bool { return readyz() == 200 })
+	j := c.waitJob(c.startJob("slow"), 60*time.Second, []*proc{p}, protocol.JobCompleted, protocol.JobError)
+	if j.Status != protocol.JobCompleted {
+		t.Fatalf("job after the outage %s (%s)", j.Status, deref(j.Error))
+	}
+	out := p.Out.String()
+	if n := strings.Count(out, "Elasticsearch is unavailable"); n < 1 || n > 2 {
+		t.Fatalf("%d unavailability messages for one outage (and its 401 tail):\n%s", n, out)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, out)
+	}
 }

@@ -47,6 +47,9 @@ type Options struct {
 	// Sleep waits between retries; tests replace it. nil means a timer that
 	// honours the context.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter draws the random part of retry waits, in [0, 1); tests fix it.
+	// nil means math/rand.
+	Jitter func() float64
 }
 
 // Client is a retrying Elasticsearch client. It implements esapi.Transport,
@@ -56,11 +59,11 @@ type Client struct {
 	transport *elastictransport.Client
 	host      string // redacted, for messages
 	timeout   time.Duration
-	retries   int
-	interval  time.Duration
-	onTimeout bool
+	policy    RetryPolicy
 	log       *slog.Logger
 	sleep     func(ctx context.Context, d time.Duration) error
+	jitter    func() float64
+	now       func() time.Time // tests move time with their Sleep
 }
 
 // New builds a client. It does not contact Elasticsearch.
@@ -128,11 +131,11 @@ func New(opts Options) (*Client, error) {
 		transport: tp,
 		host:      u.String(),
 		timeout:   config.Seconds(cfg.RequestTimeout),
-		retries:   cfg.MaxRetries,
-		interval:  config.Seconds(cfg.RetryInterval),
-		onTimeout: cfg.RetryOnTimeout,
+		policy:    PolicyFrom(cfg),
 		log:       logger,
 		sleep:     opts.Sleep,
+		jitter:    opts.Jitter,
+		now:       time.Now,
 	}
 	if c.sleep == nil {
 		c.sleep = Sleep
@@ -146,10 +149,14 @@ func New(opts Options) (*Client, error) {
 // waiting for the cluster at start-up.
 func (c *Client) WithoutRetries() *Client {
 	n := *c
-	n.retries = 1
+	n.policy.Budget = 0
 	n.API = esapi.New(&n)
 	return &n
 }
+
+// Policy is the client's retry policy; the bulk sink retries refused items
+// under it too.
+func (c *Client) Policy() RetryPolicy { return c.policy }
 
 // Host is the Elasticsearch URL without credentials.
 func (c *Client) Host() string { return c.host }
@@ -200,10 +207,14 @@ func newHTTPTransport(cfg config.Elasticsearch) (*http.Transport, error) {
 	return t, nil
 }
 
-// Perform sends a request with the service-level retry policy: up to
-// max_retries attempts on timeouts, connection failures and HTTP
-// 429/500/502/503/504, waiting retry_interval × attempt between them, each
-// attempt bounded by request_timeout.
+// Perform sends a request with the service-level retry policy: transient
+// failures (HTTP 429/500/502/503/504, refused, reset or dropped
+// connections, timeouts when retry_on_timeout is set, answers cut short or
+// unparseable) are retried with capped exponential backoff and jitter,
+// honouring Retry-After, until elasticsearch.retry_budget has passed since
+// the first failure. Each attempt is bounded by request_timeout and its
+// answer is read in full within it, so a truncated answer is retried like
+// a lost connection. The returned body is in memory; see [Repeated].
 func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.GetBody == nil {
 		// The body must be replayable for retries.
@@ -217,86 +228,65 @@ func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 		req.ContentLength = int64(len(data))
 	}
 	ctx := req.Context()
-	attempts := c.retries
-	if attempts < 1 {
-		attempts = 1
-	}
+	retrier := c.policy.NewRetrier(c.jitter)
+	start := c.now()
+	maybeApplied := false
 	for attempt := 1; ; attempt++ {
-		res, err := c.performOnce(ctx, req)
-		retry, why := c.shouldRetry(ctx, res, err)
-		if !retry || attempt >= attempts {
-			if err != nil {
-				return nil, c.wrapTransportErr(req, err)
+		res, body, err, readErr := c.performOnce(ctx, req)
+		v := c.classify(ctx, res, body, err, readErr)
+		if v.retry {
+			if wait, ok := retrier.Next(c.now(), v.retryAfter); ok {
+				maybeApplied = maybeApplied || v.applied
+				c.log.Warn("Elasticsearch request failed, retrying",
+					"method", req.Method, "path", req.URL.Path, "reason", v.why,
+					"attempt", attempt, "wait", wait.Round(time.Millisecond).String(),
+					"retrying_for", retrier.Elapsed(c.now()).Round(time.Millisecond).String(), "retry_budget", c.policy.Budget.String())
+				if err := c.sleep(ctx, wait); err != nil {
+					return nil, err
+				}
+				if req.GetBody != nil {
+					body, err := req.GetBody()
+					if err != nil {
+						return nil, err
+					}
+					req.Body = body
+				}
+				continue
 			}
-			return res, nil
 		}
-		if res != nil {
-			drain(res)
+		gaveUp := ""
+		if v.retry && attempt > 1 {
+			gaveUp = budgetNote(attempt, c.now().Sub(start))
 		}
-		wait := c.interval * time.Duration(attempt)
-		c.log.Warn("Elasticsearch request failed, retrying",
-			"method", req.Method, "path", req.URL.Path, "reason", why,
-			"attempt", attempt, "max_attempts", attempts, "wait", wait.String())
-		if err := c.sleep(ctx, wait); err != nil {
-			return nil, err
+		if err == nil && readErr != nil {
+			err = readErr
 		}
-		if req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			req.Body = body
+		if err != nil {
+			return nil, c.wrapTransportErr(req, err, gaveUp)
 		}
+		res.Body = &answer{Reader: bytes.NewReader(body), attempts: attempt, elapsed: c.now().Sub(start), maybeApplied: maybeApplied}
+		return res, nil
 	}
 }
 
-// cancelOnClose ends the per-attempt context once the caller has finished
-// reading the body, not when Perform returns.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
-}
-
-func (c *Client) performOnce(ctx context.Context, req *http.Request) (*http.Response, error) {
+// performOnce makes one attempt and reads its whole answer within the
+// attempt's time limit.
+func (c *Client) performOnce(ctx context.Context, req *http.Request) (res *http.Response, body []byte, err, readErr error) {
 	attemptCtx, cancel := ctx, context.CancelFunc(func() {})
 	if c.timeout > 0 {
 		attemptCtx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
-	res, err := c.transport.Perform(req.WithContext(attemptCtx))
+	defer cancel()
+	res, err = c.transport.Perform(req.WithContext(attemptCtx))
 	if err != nil {
-		cancel()
-		return nil, err
+		return nil, nil, err, nil
 	}
-	res.Body = cancelOnClose{res.Body, cancel}
-	return res, nil
-}
-
-func (c *Client) shouldRetry(ctx context.Context, res *http.Response, err error) (bool, string) {
-	if ctx.Err() != nil {
-		return false, ""
+	body, readErr = io.ReadAll(res.Body)
+	res.Body.Close()
+	if readErr != nil && ctx.Err() == nil && attemptCtx.Err() != nil {
+		readErr = context.DeadlineExceeded
 	}
-	if err != nil {
-		if isTimeout(err) {
-			return c.onTimeout, "timeout"
-		}
-		var netErr net.Error
-		var opErr *net.OpError
-		if errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return true, "connection error"
-		}
-		return false, ""
-	}
-	switch res.StatusCode {
-	case 429, 500, 502, 503, 504:
-		return true, fmt.Sprintf("HTTP %d", res.StatusCode)
-	}
-	return false, ""
+	return res, body, nil, readErr
 }
 
 func isTimeout(err error) bool {
@@ -307,13 +297,18 @@ func isTimeout(err error) bool {
 	return errors.As(err, &netErr) && netErr.Timeout()
 }
 
-func (c *Client) wrapTransportErr(req *http.Request, err error) error {
+func (c *Client) wrapTransportErr(req *http.Request, err error, gaveUp string) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
 	msg := redactErr(err)
 	if isTimeout(err) {
-		return &ConnError{Host: c.host, Msg: fmt.Sprintf("request %s %s timed out after %s", req.Method, req.URL.Path, c.timeout), Err: err}
+		msg = fmt.Sprintf("request %s %s timed out after %s", req.Method, req.URL.Path, c.timeout)
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		msg = fmt.Sprintf("the connection closed before the whole answer to %s %s arrived: %s", req.Method, req.URL.Path, msg)
+	}
+	if gaveUp != "" {
+		msg += "; " + gaveUp
 	}
 	return &ConnError{Host: c.host, Msg: msg, Err: err}
 }
@@ -330,11 +325,6 @@ func (e *ConnError) Error() string {
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }
-
-func drain(res *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
-	res.Body.Close()
-}
 
 // Sleep waits for d or until ctx ends, whichever comes first; it returns
 // ctx's error in the second case. Retry loops across the service use it.
@@ -382,6 +372,15 @@ type Error struct {
 	// Body holds the raw answer for callers that need more than type/reason
 	// (bulk item errors, connector API validation details).
 	Body json.RawMessage
+	// Attempts is how many times the request was sent; Elapsed how long
+	// that took in all.
+	Attempts int
+	Elapsed  time.Duration
+	// Repeated: the request was sent again after an attempt that
+	// Elasticsearch may have carried out (its answer was lost), so this
+	// answer may describe that attempt's effect: a 409 of a conditional
+	// write that in fact succeeded, a 404 of a delete already done.
+	Repeated bool
 }
 
 func (e *Error) Error() string {
@@ -395,7 +394,25 @@ func (e *Error) Error() string {
 	if e.Method != "" {
 		s += " (" + e.Method + " " + e.Path + ")"
 	}
+	if e.Attempts > 1 && retryableStatus(e.Status) {
+		s += "; " + budgetNote(e.Attempts, e.Elapsed)
+	}
 	return s
+}
+
+func retryableStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// IsRepeated reports an error answer to a request that was sent again
+// after an attempt whose answer was lost (see Error.Repeated).
+func IsRepeated(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Repeated
 }
 
 // StatusOf returns the HTTP status of an *Error, or 0.
@@ -422,7 +439,7 @@ func (c *Client) Do(ctx context.Context, req esapi.Request, out any) error {
 		return err
 	}
 	defer res.Body.Close()
-	return decodeResponse(res.StatusCode, res.Body, res.Header, out, rec.method, rec.path)
+	return decodeResponse(res.StatusCode, res.Body, out, rec.method, rec.path)
 }
 
 // recorder notes which request esapi built, so errors can name it.
@@ -436,7 +453,7 @@ func (r *recorder) Perform(req *http.Request) (*http.Response, error) {
 	return r.c.Perform(req)
 }
 
-func decodeResponse(status int, body io.Reader, _ http.Header, out any, method, path string) error {
+func decodeResponse(status int, body io.Reader, out any, method, path string) error {
 	if status >= 200 && status < 300 {
 		if out == nil {
 			_, _ = io.Copy(io.Discard, body)
@@ -448,7 +465,11 @@ func decodeResponse(status int, body io.Reader, _ http.Header, out any, method, 
 		return nil
 	}
 	raw, _ := io.ReadAll(io.LimitReader(body, 1<<20))
-	return parseError(status, raw, method, path)
+	e := parseError(status, raw, method, path)
+	if a, ok := body.(*answer); ok {
+		e.Attempts, e.Elapsed, e.Repeated = a.attempts, a.elapsed, a.maybeApplied
+	}
+	return e
 }
 
 func parseError(status int, raw []byte, method, path string) *Error {
@@ -506,5 +527,5 @@ func (c *Client) Request(ctx context.Context, method, path string, body any, out
 		return err
 	}
 	defer res.Body.Close()
-	return decodeResponse(res.StatusCode, res.Body, res.Header, out, method, path)
+	return decodeResponse(res.StatusCode, res.Body, out, method, path)
 }

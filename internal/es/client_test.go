@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -87,18 +88,69 @@ func TestHeadersAndAuth(t *testing.T) {
 	}
 }
 
+// fakeClock makes retry waits instant while the budget still sees them.
+type fakeClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	waits []time.Duration
+}
+
+func (f *fakeClock) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.t
+}
+
+func (f *fakeClock) sleep(_ context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.t = f.t.Add(d)
+	f.waits = append(f.waits, d)
+	return nil
+}
+
+// clientWithClock builds a client whose waits are recorded, not slept, and
+// whose jitter is fixed at the top of its range (each wait is its cap).
+func clientWithClock(t *testing.T, cfg config.Elasticsearch) (*Client, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	c, err := New(Options{Config: cfg, Version: "9.6.0", Sleep: clock.sleep, Jitter: func() float64 { return 1 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.now = clock.now
+	return c, clock
+}
+
 func TestRetries(t *testing.T) {
+	// With the defaults (waits from 0.5 s doubling to retry_interval = 10 s,
+	// a budget of 100 s): 0.5+1+2+4+8 = 15.5 s after five waits, then 10 s
+	// each; the 14th wait would end after 105.5 s, so 14 attempts are made.
 	tests := []struct {
-		name      string
-		statuses  []int
-		wantCalls int32
-		wantErr   int
+		name       string
+		statuses   []int
+		retryAfter string
+		mutate     func(*config.Elasticsearch)
+		wantCalls  int32
+		wantErr    int
+		wantWaits  []time.Duration
+		wantGaveUp bool
 	}{
-		{"429 then ok", []int{429, 200}, 2, 0},
-		{"503 502 504 500 then ok", []int{503, 502, 504, 500, 200}, 5, 0},
-		{"gives up after max_retries", []int{429, 429, 429, 429, 429, 429, 429}, 5, 429},
-		{"400 not retried", []int{400, 200}, 1, 400},
-		{"404 not retried", []int{404, 200}, 1, 404},
+		{name: "429 then ok", statuses: []int{429, 200}, wantCalls: 2, wantWaits: []time.Duration{500 * time.Millisecond}},
+		{name: "503 502 504 500 then ok", statuses: []int{503, 502, 504, 500, 200}, wantCalls: 5,
+			wantWaits: []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}},
+		{name: "gives up when the budget is spent", statuses: repeat(429, 20), wantCalls: 14, wantErr: 429, wantGaveUp: true},
+		{name: "retry_budget set", statuses: repeat(503, 20), mutate: func(c *config.Elasticsearch) { b := 3.0; c.RetryBudget = &b }, wantCalls: 3, wantErr: 503, wantGaveUp: true,
+			wantWaits: []time.Duration{500 * time.Millisecond, time.Second}},
+		{name: "retry_backoff_max caps the waits", statuses: []int{429, 429, 429, 429, 200}, mutate: func(c *config.Elasticsearch) { m := 1.5; c.RetryBackoffMax = &m }, wantCalls: 5,
+			wantWaits: []time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 1500 * time.Millisecond}},
+		{name: "Retry-After is honoured", statuses: []int{429, 200}, retryAfter: "7", wantCalls: 2, wantWaits: []time.Duration{7 * time.Second}},
+		{name: "Retry-After beyond the budget gives up", statuses: []int{503, 200}, retryAfter: "120", wantCalls: 1, wantErr: 503},
+		{name: "max_retries 1 means one attempt", statuses: []int{429, 200}, mutate: func(c *config.Elasticsearch) { c.MaxRetries = 1 }, wantCalls: 1, wantErr: 429},
+		{name: "400 not retried", statuses: []int{400, 200}, wantCalls: 1, wantErr: 400},
+		{name: "401 not retried", statuses: []int{401, 200}, wantCalls: 1, wantErr: 401},
+		{name: "404 not retried", statuses: []int{404, 200}, wantCalls: 1, wantErr: 404},
+		{name: "409 not retried", statuses: []int{409, 200}, wantCalls: 1, wantErr: 409},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,23 +164,23 @@ func TestRetries(t *testing.T) {
 				bodies = append(bodies, string(b))
 				mu.Unlock()
 				w.Header().Set("X-Elastic-Product", "Elasticsearch")
+				w.Header().Set("Content-Type", "application/json")
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
 				w.WriteHeader(tt.statuses[n-1])
 				io.WriteString(w, `{"error":{"type":"some_exception","reason":"because"},"status":1}`)
 			}))
 			defer srv.Close()
-			var waits []time.Duration
 			cfg := esConfig(srv.URL)
 			cfg.RetryInterval = 10
-			c, err := New(Options{Config: cfg, Version: "9.6.0", Sleep: func(_ context.Context, d time.Duration) error {
-				waits = append(waits, d)
-				return nil
-			}})
-			if err != nil {
-				t.Fatal(err)
+			if tt.mutate != nil {
+				tt.mutate(&cfg)
 			}
-			err = c.Do(context.Background(), esapi.IndexRequest{Index: "i", DocumentID: "1", Body: strings.NewReader(`{"a":1}`)}, nil)
+			c, clock := clientWithClock(t, cfg)
+			err := c.Do(context.Background(), esapi.IndexRequest{Index: "i", DocumentID: "1", Body: strings.NewReader(`{"a":1}`)}, nil)
 			if got := calls.Load(); got != tt.wantCalls {
-				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
+				t.Errorf("calls = %d, want %d (waits %v)", got, tt.wantCalls, clock.waits)
 			}
 			if StatusOf(err) != tt.wantErr && !(tt.wantErr == 0 && err == nil) {
 				t.Errorf("err = %v, want status %d", err, tt.wantErr)
@@ -138,18 +190,147 @@ func TestRetries(t *testing.T) {
 					t.Errorf("attempt %d sent body %q: retries must replay the body", i+1, b)
 				}
 			}
-			for i, w := range waits {
-				if want := time.Duration(i+1) * 10 * time.Second; w != want {
-					t.Errorf("wait %d = %v, want %v (retry_interval x attempt)", i+1, w, want)
-				}
+			if tt.wantWaits != nil && fmt.Sprint(clock.waits) != fmt.Sprint(tt.wantWaits) {
+				t.Errorf("waits %v, want %v", clock.waits, tt.wantWaits)
+			}
+			var total time.Duration
+			for _, w := range clock.waits {
+				total += w
+			}
+			if budget := c.Policy().Budget; total > budget {
+				t.Errorf("waited %v in all, more than the budget %v", total, budget)
 			}
 			if tt.wantErr != 0 {
 				var e *Error
 				if !errors.As(err, &e) || e.Type != "some_exception" || e.Reason != "because" || e.Method != "PUT" || e.Path != "/i/_doc/1" {
 					t.Errorf("error not parsed: %#v", err)
 				}
+				if got := strings.Contains(err.Error(), "elasticsearch.retry_budget"); got != tt.wantGaveUp {
+					t.Errorf("error %q: names the retry budget %v, want %v", err, got, tt.wantGaveUp)
+				}
 			}
 		})
+	}
+}
+
+func repeat(status, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = status
+	}
+	return out
+}
+
+// TestLostAnswersAreRetried covers answers that never arrive whole: the
+// connection closed before or while the answer is sent, and a body framed
+// as complete that is not JSON. A retried request that may have been
+// carried out is flagged as repeated, so a 409 or 404 can be read for what
+// it is.
+func TestLostAnswersAreRetried(t *testing.T) {
+	tests := []struct {
+		name         string
+		fail         func(w http.ResponseWriter)
+		wantRepeated bool
+	}{
+		{"connection closed without an answer", func(w http.ResponseWriter) { panic(http.ErrAbortHandler) }, true},
+		{"answer cut half-way", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(200)
+			io.WriteString(w, `{"_id":"1","res`)
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}, true},
+		{"unparseable answer", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"_id":"1","res`)
+		}, true},
+		{"503 from a load balancer", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(503)
+			io.WriteString(w, "Service Unavailable")
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					tt.fail(w)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(409)
+				io.WriteString(w, `{"error":{"type":"version_conflict_engine_exception","reason":"[1]: version conflict"},"status":409}`)
+			}))
+			defer srv.Close()
+			c, _ := clientWithClock(t, esConfig(srv.URL))
+			err := c.Request(context.Background(), "POST", "/i/_update/1?if_seq_no=1&if_primary_term=1", map[string]any{"doc": map[string]any{"a": 1}}, nil)
+			if calls.Load() != 2 || !IsConflict(err) {
+				t.Fatalf("calls %d, err %v: want a retry answered 409", calls.Load(), err)
+			}
+			if IsRepeated(err) != tt.wantRepeated {
+				t.Fatalf("IsRepeated = %v, want %v", IsRepeated(err), tt.wantRepeated)
+			}
+		})
+	}
+}
+
+func TestConnectionRefusedRetriedWithinBudget(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	cfg := esConfig(url)
+	cfg.RetryInterval = 10
+	c, clock := clientWithClock(t, cfg)
+	_, err := c.Info(context.Background())
+	var ce *ConnError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "gave up after 14 attempts") {
+		t.Fatalf("err = %v, want a ConnError after 14 attempts (waits %v)", err, clock.waits)
+	}
+}
+
+func TestRetryPolicyFromConfig(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name   string
+		mutate func(*config.Elasticsearch)
+		want   RetryPolicy
+	}{
+		{"defaults: the original's 100 s of waiting", func(*config.Elasticsearch) {}, RetryPolicy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Budget: 100 * time.Second, OnTimeout: true}},
+		{"max_retries and retry_interval map onto the budget", func(c *config.Elasticsearch) { c.MaxRetries, c.RetryInterval = 3, 2 },
+			RetryPolicy{Initial: 500 * time.Millisecond, Max: 2 * time.Second, Budget: 6 * time.Second, OnTimeout: true}},
+		{"small retry_interval shortens the first wait", func(c *config.Elasticsearch) { c.RetryInterval = 0.1 },
+			RetryPolicy{Initial: 100 * time.Millisecond, Max: 100 * time.Millisecond, Budget: time.Second, OnTimeout: true}},
+		{"explicit keys win", func(c *config.Elasticsearch) {
+			c.RetryBudget, c.RetryBackoffMax, c.RetryBackoffInitial, c.RetryOnTimeout = f(600), f(30), 0.02, false
+		}, RetryPolicy{Initial: 20 * time.Millisecond, Max: 30 * time.Second, Budget: 600 * time.Second}},
+		{"zero interval still waits", func(c *config.Elasticsearch) { c.RetryInterval = 0; c.RetryBudget = f(1) },
+			RetryPolicy{Initial: minWait, Max: minWait, Budget: time.Second, OnTimeout: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default().Elasticsearch
+			tt.mutate(&cfg)
+			if got := PolicyFrom(cfg); got != tt.want {
+				t.Fatalf("policy %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"":                              0,
+		"3":                             3 * time.Second,
+		"-1":                            0,
+		"soon":                          0,
+		"Thu, 02 Jan 2025 03:04:35 GMT": 30 * time.Second,
+		"Thu, 02 Jan 2025 03:00:00 GMT": 0,
+	} {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("Retry-After %q = %v, want %v", in, got, want)
+		}
 	}
 }
 
@@ -165,7 +346,8 @@ func TestTimeoutRetriedThenReported(t *testing.T) {
 	defer srv.Close()
 	cfg := esConfig(srv.URL)
 	cfg.RequestTimeout = 0.05
-	cfg.MaxRetries = 2
+	budget := 0.03 // room for one wait (at least 10 ms) after the first timeout
+	cfg.RetryBudget = &budget
 	c := newClient(t, cfg, "")
 	_, err := c.Info(context.Background())
 	var ce *ConnError

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/connectors-go/connectors/internal/protocol"
 	"github.com/connectors-go/connectors/internal/testbackend"
 )
 
@@ -178,50 +177,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// installEntSearchStandIns gives a cluster without the ent-search plugin (the Maven-built node)
-// what that plugin provides and the service relies on: templates that attach the aliases to the
-// connector indices, with the fields the service queries mapped, and the default ingest pipeline
-// (empty: such a node has no ingest-common processors). Kibana and the plugin do this on a real
-// deployment.
-func installEntSearchStandIns(ctx context.Context, do func(ctx context.Context, method, path string, body, out any) error) error {
-	kw := map[string]any{"type": "keyword"}
-	date := map[string]any{"type": "date"}
-	boolean := map[string]any{"type": "boolean"}
-	steps := []struct {
-		path string
-		body any
-	}{
-		{"/_index_template/ftest-elastic-connectors", map[string]any{
-			"index_patterns": []string{".elastic-connectors-v1"},
-			"priority":       500,
-			"template": map[string]any{
-				"settings": map[string]any{"hidden": true, "number_of_replicas": 0},
-				"aliases":  map[string]any{protocol.ConnectorsAlias: map[string]any{}},
-				"mappings": map[string]any{"dynamic": false, "properties": map[string]any{
-					"deleted": boolean, "is_native": boolean, "service_type": kw, "index_name": kw, "status": kw, "last_seen": date,
-				}},
-			},
-		}},
-		{"/_index_template/ftest-elastic-connectors-sync-jobs", map[string]any{
-			"index_patterns": []string{".elastic-connectors-sync-jobs-v1"},
-			"priority":       500,
-			"template": map[string]any{
-				"settings": map[string]any{"hidden": true, "number_of_replicas": 0},
-				"aliases":  map[string]any{protocol.JobsAlias: map[string]any{}},
-				"mappings": map[string]any{"dynamic": false, "properties": map[string]any{
-					"status": kw, "job_type": kw, "created_at": date, "last_seen": date,
-					"connector": map[string]any{"properties": map[string]any{"id": kw}},
-				}},
-			},
-		}},
-		{"/_ingest/pipeline/" + protocol.DefaultPipeline.Name, map[string]any{"description": "stand-in for the ent-search pipeline", "processors": []any{}}},
-	}
-	for _, s := range steps {
-		if err := do(ctx, "PUT", s.path, s.body, nil); err != nil {
-			return fmt.Errorf("PUT %s: %w", s.path, err)
-		}
-	}
-	return nil
 }

@@ -27,6 +27,9 @@ const (
 	SyncJobID   = "sync_job_id"
 	IndexName   = "index_name"
 	ServiceType = "service_type"
+	// Instance names the service process among several (ECS
+	// service.node.name); text output shows it as instance=….
+	Instance = "service.node.name"
 )
 
 // ParseLevel maps the original's level names to slog levels.
@@ -212,6 +215,8 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 			ids = append(ids, "index name: "+a.val.String())
 		case SyncJobID:
 			ids = append(ids, "Sync job id: "+a.val.String())
+		case Instance:
+			rest = append(rest, kv{"instance", a.val})
 		default:
 			rest = append(rest, a)
 		}

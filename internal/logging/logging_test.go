@@ -95,3 +95,26 @@ func TestUnknownFormat(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+// TestInstanceName: the service's instance name shows as instance=… in text and as ECS
+// service.node.name in JSON, on every record of a logger that carries it.
+func TestInstanceName(t *testing.T) {
+	for _, tt := range []struct{ format, want string }{
+		{"text", " instance=host-a1b2c3"},
+		{"json", `"service.node.name":"host-a1b2c3"`},
+	} {
+		var buf bytes.Buffer
+		log, err := New(&buf, Options{Format: tt.format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = log.With(Instance, "host-a1b2c3")
+		log.Info("one")
+		log.With(ConnectorID, "c1").Warn("two")
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if !strings.Contains(line, tt.want) {
+				t.Errorf("%s: %q lacks %q", tt.format, line, tt.want)
+			}
+		}
+	}
+}

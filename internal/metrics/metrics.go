@@ -26,6 +26,9 @@ type Metrics struct {
 	deleted    prometheus.Counter
 	failed     prometheus.Counter
 	loopErrors *prometheus.CounterVec
+	esUp       prometheus.Gauge
+	instance   *prometheus.GaugeVec
+	lostJobs   *prometheus.CounterVec
 	ready      atomic.Bool
 }
 
@@ -56,10 +59,20 @@ func New(version string) *Metrics {
 		loopErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "connectors_service_loop_errors_total", Help: "Errors of the service loops.",
 		}, []string{"service"}),
+		esUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "connectors_elasticsearch_available", Help: "1 while Elasticsearch answers this process, 0 during an outage.",
+		}),
+		instance: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "connectors_instance_info", Help: "Names this process among the service instances (always 1).",
+		}, []string{"instance_name", "hostname"}),
+		lostJobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "connectors_sync_jobs_worker_lost_total", Help: "Jobs this process found without a live worker, by what it made of them (suspended to resume, canceled, error).",
+		}, []string{"outcome"}),
 	}
+	m.esUp.Set(1)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "connectors_build_info", Help: "Version of the running service."}, []string{"version"})
 	build.WithLabelValues(version).Set(1)
-	reg.MustRegister(m.jobs, m.running, m.duration, m.indexed, m.deleted, m.failed, m.loopErrors, build,
+	reg.MustRegister(m.jobs, m.running, m.duration, m.indexed, m.deleted, m.failed, m.loopErrors, m.esUp, m.instance, m.lostJobs, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -88,6 +101,33 @@ func (m *Metrics) JobEnded(jobType, status string, took time.Duration, indexed, 
 func (m *Metrics) LoopError(service string) {
 	if m != nil {
 		m.loopErrors.WithLabelValues(service).Inc()
+	}
+}
+
+// SetInstance records this process's instance name and host.
+func (m *Metrics) SetInstance(name, hostname string) {
+	if m != nil {
+		m.instance.Reset()
+		m.instance.WithLabelValues(name, hostname).Set(1)
+	}
+}
+
+// SetESAvailable records whether Elasticsearch answers.
+func (m *Metrics) SetESAvailable(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.esUp.Set(1)
+	} else {
+		m.esUp.Set(0)
+	}
+}
+
+// WorkerLost counts a job found without a live worker.
+func (m *Metrics) WorkerLost(outcome string) {
+	if m != nil {
+		m.lostJobs.WithLabelValues(outcome).Inc()
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package preflight runs the start-up checks of the service before any
 // connector work: wait for Elasticsearch, apply the version rule, probe the
 // optional extraction service, validate which connectors to run, and make
-// sure the connector system indices exist.
+// sure the connector system indices exist and can serve the protocol.
 package preflight
 
 import (
@@ -13,18 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v9/esapi"
-
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/logging"
-)
-
-// The concrete system indices the service ensures; Elasticsearch's own
-// templates give them their mappings and aliases.
-const (
-	ConnectorsIndex = ".elastic-connectors-v1"
-	JobsIndex       = ".elastic-connectors-sync-jobs-v1"
+	"github.com/connectors-go/connectors/internal/protocol"
 )
 
 // Params are the inputs of Run.
@@ -174,30 +166,24 @@ func probeExtractionService(ctx context.Context, p Params, host string) {
 	p.Log.Info("Extraction service is reachable", "host", host)
 }
 
-// ensureSystemIndices creates the connector indices when missing, retrying
-// preflight_max_attempts times. On Elasticsearch 9 they are system indices
-// that only Elasticsearch may create (it does so on first use through the
-// connector API), so a refused creation there is not an error.
+// ensureSystemIndices makes the connector indices usable (see
+// protocol.EnsureSystemIndices), retrying preflight_max_attempts times on
+// errors that waiting can fix; a wrongly mapped index fails at once.
 func ensureSystemIndices(ctx context.Context, p Params, info *es.Info) error {
 	attempts := p.Config.Service.PreflightMaxAttempts
 	idle := config.Seconds(p.Config.Service.PreflightIdle)
 	major := 0
 	fmt.Sscanf(info.Version.Number, "%d", &major)
+	opts := protocol.BootstrapOptions{Major: major, Serverless: info.Serverless(), Log: p.Log}
 	var lastErr error
 	for attempt := 0; attempt <= attempts; attempt++ {
-		lastErr = nil
-		for _, idx := range []string{ConnectorsIndex, JobsIndex} {
-			if err := ensureIndex(ctx, p.Client, idx); err != nil {
-				if (major >= 9 || info.Serverless()) && isSystemIndexRefusal(err) {
-					p.Log.Info("Elasticsearch manages this system index itself; it will be created on first use", "index", idx)
-					continue
-				}
-				lastErr = err
-				break
-			}
-		}
+		lastErr = protocol.EnsureSystemIndices(ctx, p.Client, opts)
 		if lastErr == nil {
 			return nil
+		}
+		var bad *protocol.IndexProblemError
+		if errors.As(lastErr, &bad) {
+			return fail("%v", lastErr)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -210,24 +196,4 @@ func ensureSystemIndices(ctx context.Context, p Params, info *es.Info) error {
 		}
 	}
 	return fail("could not create the connector system indices after %d retries: %v", attempts, lastErr)
-}
-
-func ensureIndex(ctx context.Context, c *es.Client, index string) error {
-	err := c.Do(ctx, esapi.IndicesExistsRequest{Index: []string{index}, ExpandWildcards: []string{"all"}}, nil)
-	if err == nil {
-		return nil
-	}
-	if !es.IsNotFound(err) {
-		return err
-	}
-	err = c.Do(ctx, esapi.IndicesCreateRequest{Index: index}, nil)
-	if err != nil && es.StatusOf(err) == http.StatusBadRequest && strings.Contains(err.Error(), "already_exists") {
-		return nil // another instance won the race
-	}
-	return err
-}
-
-func isSystemIndexRefusal(err error) bool {
-	s := es.StatusOf(err)
-	return s == http.StatusBadRequest || s == http.StatusForbidden
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
+	"github.com/connectors-go/connectors/internal/sysindex"
 )
 
 // fakeES answers GET / and index HEAD/PUT with scripted behaviour; enough to
@@ -29,8 +30,14 @@ type fakeES struct {
 	indices    map[string]bool
 	createErr  int // status for PUT index (0: ok)
 	createFail int // fail this many PUTs, then succeed
-	gets       int
-	puts       int
+	// connectorAPI makes GET /_connector succeed, as on a cluster with the
+	// ent-search module; otherwise the cluster is bare.
+	connectorAPI bool
+	// listing answers GET /.elastic-connectors* (default: no index).
+	listing string
+	gets    int
+	puts    int
+	bodies  []string // bodies of the index PUTs
 }
 
 func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +60,20 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintf(w, `{"name":"n","cluster_name":"c","version":{"number":%q,"build_flavor":%q},"tagline":"You Know, for Search"}`, f.version, f.flavor)
+	case r.URL.Path == "/_connector" && r.Method == http.MethodGet:
+		if f.connectorAPI {
+			io.WriteString(w, `{"count":0,"results":[]}`)
+			return
+		}
+		w.WriteHeader(400)
+		io.WriteString(w, `{"error":{"type":"invalid_index_name_exception","reason":"Invalid index name [_connector], must not start with '_'."},"status":400}`)
+	case strings.HasPrefix(r.URL.Path, "/.elastic-connectors*") && r.Method == http.MethodGet:
+		if f.listing == "" {
+			f.listing = `{}` // nothing to check: the mapping checks are tested against estest
+		}
+		io.WriteString(w, f.listing)
+	case strings.HasPrefix(r.URL.Path, "/_ingest/pipeline/") && r.Method == http.MethodGet:
+		io.WriteString(w, `{"search-default-ingestion":{"processors":[]}}`)
 	case r.Method == http.MethodHead:
 		if f.indices[strings.TrimPrefix(r.URL.Path, "/")] {
 			w.WriteHeader(200)
@@ -61,6 +82,8 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.Method == http.MethodPut:
 		f.puts++
+		body, _ := io.ReadAll(r.Body)
+		f.bodies = append(f.bodies, string(body))
 		if f.createErr != 0 && (f.createFail == 0 || f.puts <= f.createFail) {
 			w.WriteHeader(f.createErr)
 			io.WriteString(w, `{"error":{"type":"illegal_argument_exception","reason":"system index"},"status":400}`)
@@ -118,8 +141,14 @@ func TestRunCreatesMissingIndices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Serverless || !f.indices[ConnectorsIndex] || !f.indices[JobsIndex] {
+	if res.Serverless || !f.indices[sysindex.ConnectorsIndex] || !f.indices[sysindex.JobsIndex] {
 		t.Fatalf("indices %v, serverless %v", f.indices, res.Serverless)
+	}
+	// A bare cluster gets the indices with their mappings and aliases.
+	for _, b := range f.bodies {
+		if !strings.Contains(b, `"mappings"`) || !strings.Contains(b, `"aliases"`) {
+			t.Fatalf("index created without its definition: %s", b)
+		}
 	}
 	if _, err := Run(context.Background(), p); err != nil || f.puts != 2 {
 		t.Fatalf("second run should find the indices: err %v, puts %d", err, f.puts)
@@ -184,13 +213,13 @@ func TestMismatchAllowedByEnv(t *testing.T) {
 func TestServerlessAndSystemIndexRefusal(t *testing.T) {
 	// Elasticsearch 9 refuses direct creation of its system indices; that must
 	// not stop the service, which relies on the connector API creating them.
-	f := &fakeES{flavor: "serverless", createErr: 400}
+	f := &fakeES{flavor: "serverless", createErr: 400, connectorAPI: true}
 	p, _ := setup(t, f, nil)
 	res, err := Run(context.Background(), p)
 	if err != nil || !res.Serverless {
 		t.Fatalf("res %+v err %v", res, err)
 	}
-	p2, _ := setup(t, &fakeES{createErr: 400}, nil)
+	p2, _ := setup(t, &fakeES{createErr: 400, connectorAPI: true}, nil)
 	if _, err := Run(context.Background(), p2); err != nil {
 		t.Fatalf("9.x refusal should be tolerated: %v", err)
 	}
@@ -227,5 +256,20 @@ func TestExtractionServiceProbeNeverFails(t *testing.T) {
 	})
 	if _, err := Run(context.Background(), p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestWronglyMappedIndexFailsAtOnce(t *testing.T) {
+	// An index dynamic mapping made (connector.id as text) cannot improve by
+	// waiting: preflight says so at once instead of retrying.
+	f := &fakeES{listing: `{".elastic-connectors-sync-jobs-v1":{"aliases":{".elastic-connectors-sync-jobs":{}},"mappings":{"properties":{"connector":{"properties":{"id":{"type":"text"}}}}}}}`}
+	p, sleeps := setup(t, f, nil)
+	_, err := Run(context.Background(), p)
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "connector.id is mapped as text (want keyword)") || !strings.Contains(err.Error(), "DELETE /.elastic-connectors-sync-jobs-v1") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(*sleeps) != 0 {
+		t.Fatalf("retried a permanent problem: sleeps %v", *sleeps)
 	}
 }

@@ -2,10 +2,14 @@ package protocol
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/connectors-go/connectors/internal/es"
 )
 
 // indexBackend writes the connector indices directly.
@@ -48,48 +52,25 @@ func (b indexBackend) createJob(ctx context.Context, c *Connector, t JobType, tr
 		"created_at":              now,
 		"last_seen":               now,
 	}
-	var res struct {
-		ID string `json:"_id"`
+	// The id is chosen here rather than by Elasticsearch so that a create
+	// sent again after a lost answer cannot make a second job.
+	id := newDocID()
+	err := b.s.es.Request(ctx, "PUT", "/"+JobsAlias+"/_create/"+id, doc, nil)
+	if es.IsConflict(err) && es.IsRepeated(err) {
+		err = nil // the lost attempt created it
 	}
-	if err := b.s.es.Request(ctx, "POST", "/"+JobsAlias+"/_doc", doc, &res); err != nil {
+	if err != nil {
 		return "", fmt.Errorf("cannot create a %s sync job for connector %s: %w", t, c.ID, err)
 	}
-	return res.ID, nil
+	return id, nil
 }
 
-func (b indexBackend) claim(ctx context.Context, j *Job, hostname string, cursor any) error {
-	now := FormatTime(b.s.now())
-	doc := map[string]any{
-		"status":          JobInProgress,
-		"started_at":      now,
-		"last_seen":       now,
-		"worker_hostname": hostname,
-	}
-	if cursor != nil {
-		// The original writes a literal "connector.sync_cursor" key, which
-		// readers of connector.sync_cursor never see; a nested object merges
-		// into the snapshot where they look.
-		doc["connector"] = map[string]any{"sync_cursor": cursor}
-	}
-	_, _, err := b.s.update(ctx, JobsAlias, j.ID, doc, true, j.SeqNo, j.PrimaryTerm)
-	return err
-}
-
-func (b indexBackend) stats(ctx context.Context, j *Job, st JobStats) error {
-	doc := map[string]any{
-		"last_seen":               FormatTime(b.s.now()),
-		"indexed_document_count":  st.IndexedDocumentCount,
-		"indexed_document_volume": st.IndexedDocumentVolume,
-		"deleted_document_count":  st.DeletedDocumentCount,
-	}
-	if st.TotalDocumentCount != nil {
-		doc["total_document_count"] = *st.TotalDocumentCount
-	}
-	if len(st.Metadata) > 0 {
-		doc["metadata"] = st.Metadata
-	}
-	_, _, err := b.s.update(ctx, JobsAlias, j.ID, doc, false, 0, 0)
-	return err
+// newDocID returns a random id shaped like the ones Elasticsearch
+// generates: 20 URL-safe base64 characters.
+func newDocID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // storeValidation sets draft.validation of the DEFAULT filtering entry and,
@@ -159,30 +140,6 @@ func (b apiBackend) createJob(ctx context.Context, c *Connector, t JobType, trig
 		return "", fmt.Errorf("cannot create a %s sync job for connector %s: %w", t, c.ID, err)
 	}
 	return res.ID, nil
-}
-
-// claim is a compare-and-set write of the job document in this mode too:
-// the _claim endpoint sets in_progress unconditionally, so two instances
-// could both "win" the same job through it.
-func (b apiBackend) claim(ctx context.Context, j *Job, hostname string, cursor any) error {
-	return indexBackend(b).claim(ctx, j, hostname, cursor)
-}
-
-func (b apiBackend) stats(ctx context.Context, j *Job, st JobStats) error {
-	body := map[string]any{
-		"indexed_document_count":  st.IndexedDocumentCount,
-		"indexed_document_volume": st.IndexedDocumentVolume,
-		"deleted_document_count":  st.DeletedDocumentCount,
-	}
-	if st.TotalDocumentCount != nil {
-		body["total_document_count"] = *st.TotalDocumentCount
-	}
-	// The original always sends metadata:{} here, which wipes stored
-	// metadata; we send it only when there is some.
-	if len(st.Metadata) > 0 {
-		body["metadata"] = st.Metadata
-	}
-	return b.s.es.Request(ctx, "PUT", "/_connector/_sync_job/"+url.PathEscape(j.ID)+"/_stats", body, nil)
 }
 
 func (b apiBackend) storeValidation(ctx context.Context, c *Connector, validation map[string]any) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 
 	"github.com/connectors-go/connectors/internal/es"
@@ -68,6 +69,13 @@ func (d docs) update(ctx context.Context, index, id string, doc map[string]any, 
 	}
 	err := d.es.Request(ctx, "POST", path, map[string]any{"doc": doc}, &res)
 	switch {
+	case es.IsConflict(err) && es.IsRepeated(err):
+		// The write was sent again after an attempt whose answer was lost:
+		// the conflict may be with that attempt, i.e. our own write.
+		if h, ok := d.holds(ctx, index, id, doc); ok {
+			return h.SeqNo, h.PrimaryTerm, nil
+		}
+		return 0, 0, fmt.Errorf("%s/%s: %w", index, id, ErrConflict)
 	case es.IsConflict(err):
 		return 0, 0, fmt.Errorf("%s/%s: %w", index, id, ErrConflict)
 	case es.IsNotFound(err):
@@ -76,6 +84,55 @@ func (d docs) update(ctx context.Context, index, id string, doc map[string]any, 
 		return 0, 0, err
 	}
 	return res.SeqNo, res.PrimaryTerm, nil
+}
+
+// holds reads a document and reports whether it carries every value of a
+// partial document (objects compared key by key, as an update merges them).
+func (d docs) holds(ctx context.Context, index, id string, doc map[string]any) (*hit, bool) {
+	h, err := d.get(ctx, index, id)
+	if err != nil {
+		return nil, false
+	}
+	var stored map[string]any
+	if json.Unmarshal(h.Source, &stored) != nil {
+		return nil, false
+	}
+	want, err := normalize(doc)
+	if err != nil {
+		return nil, false
+	}
+	return h, containsAll(stored, want.(map[string]any))
+}
+
+// normalize turns a value into what decoding its JSON gives.
+func normalize(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	err = json.Unmarshal(data, &out)
+	return out, err
+}
+
+func containsAll(stored, want map[string]any) bool {
+	for k, w := range want {
+		s, ok := stored[k]
+		if wm, isMap := w.(map[string]any); isMap {
+			sm, _ := s.(map[string]any)
+			if !ok || sm == nil || !containsAll(sm, wm) {
+				return false
+			}
+			continue
+		}
+		if !ok && w == nil {
+			continue
+		}
+		if !ok || !reflect.DeepEqual(s, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // search pages through all hits of a query on an alias, 100 at a time, as

@@ -298,6 +298,8 @@ type JobStats struct {
 	DeletedDocumentCount  int64
 	TotalDocumentCount    *int64
 	Metadata              map[string]any
+	// Resume, when set, is persisted as the job's resume point.
+	Resume *ResumePoint
 }
 
 // Now formats the current time as the original does: ISO-8601 with

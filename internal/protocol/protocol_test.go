@@ -101,7 +101,7 @@ func claimAll(ctx context.Context, s *Store, worker string, claimed func(id stri
 		idle = 0
 		progress := false
 		for _, j := range jobs {
-			got, err := s.Claim(ctx, j, worker)
+			got, err := s.Claim(ctx, j, Worker{Hostname: worker})
 			var nc *NotClaimableError
 			if errors.As(err, &nc) {
 				continue
@@ -114,7 +114,7 @@ func claimAll(ctx context.Context, s *Store, worker string, claimed func(id stri
 			if got.Status != JobInProgress || got.WorkerHostname == nil || *got.WorkerHostname != worker {
 				return fmt.Errorf("claimed job %s is %s on %v", got.ID, got.Status, got.WorkerHostname)
 			}
-			if err := s.FinishJob(ctx, got, JobResult{Status: JobCompleted}); err != nil {
+			if _, err := s.FinishJob(ctx, got, JobResult{Status: JobCompleted}); err != nil {
 				return err
 			}
 		}
@@ -253,10 +253,10 @@ func TestClaimRefusesRunningAndTakesOverStaleLock(t *testing.T) {
 			ctx := context.Background()
 			j1, _ := s.GetJob(ctx, ids[0])
 			j2, _ := s.GetJob(ctx, ids[1])
-			if _, err := s.Claim(ctx, j1, "a"); err != nil {
+			if _, err := s.Claim(ctx, j1, Worker{Hostname: "a"}); err != nil {
 				t.Fatal(err)
 			}
-			_, err := s.Claim(ctx, j2, "b")
+			_, err := s.Claim(ctx, j2, Worker{Hostname: "b"})
 			var nc *NotClaimableError
 			if !errors.As(err, &nc) || !strings.Contains(nc.Why, "already running") {
 				t.Fatalf("second claim while the first runs: %v", err)
@@ -272,14 +272,15 @@ func TestClaimRefusesRunningAndTakesOverStaleLock(t *testing.T) {
 			if conn, _ := s.GetConnector(ctx, "c0"); conn.SyncStatus(JobFull) != JobInProgress {
 				t.Fatal("expected a stale lock")
 			}
-			if _, err := s.Claim(ctx, j2, "b"); err != nil {
+			got, err := s.Claim(ctx, j2, Worker{Hostname: "b"})
+			if err != nil {
 				t.Fatalf("stale lock should be taken over: %v", err)
 			}
 			// A job that is no longer pending is not claimed, and the lock is released.
-			if err := s.FinishJob(ctx, j2, JobResult{Status: JobCompleted}); err != nil {
+			if _, err := s.FinishJob(ctx, got, JobResult{Status: JobCompleted}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Claim(ctx, j2, "c"); !errors.As(err, &nc) {
+			if _, err := s.Claim(ctx, j2, Worker{Hostname: "c"}); !errors.As(err, &nc) {
 				t.Fatalf("claiming a completed job: %v", err)
 			}
 			if conn, _ := s.GetConnector(ctx, "c0"); conn.SyncStatus(JobFull) != JobCompleted {
@@ -319,7 +320,7 @@ func TestJobLifecycleDocuments(t *testing.T) {
 			if j.Connector.IndexName != ".search-acl-filter-search-c1" || j.Status != JobPending || j.TriggerMethod != TriggerScheduled || j.Pipeline().Name != "my-pipe" || j.Pipeline().ExtractBinaryContent {
 				t.Fatalf("job snapshot %+v", j)
 			}
-			claimed, err := s.Claim(ctx, j, "h")
+			claimed, err := s.Claim(ctx, j, Worker{Hostname: "h"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +328,7 @@ func TestJobLifecycleDocuments(t *testing.T) {
 				t.Fatal(err)
 			}
 			total := int64(9)
-			if err := s.FinishJob(ctx, claimed, JobResult{Status: JobError, Error: "boom", Stats: JobStats{IndexedDocumentCount: 6, DeletedDocumentCount: 2, TotalDocumentCount: &total}}); err != nil {
+			if _, err := s.FinishJob(ctx, claimed, JobResult{Status: JobError, Error: "boom", Stats: JobStats{IndexedDocumentCount: 6, DeletedDocumentCount: 2, TotalDocumentCount: &total}}); err != nil {
 				t.Fatal(err)
 			}
 			j, _ = s.GetJob(ctx, acl)
@@ -363,5 +364,151 @@ func TestTimestamps(t *testing.T) {
 	ts := FormatTime(time.Date(2026, 8, 20, 15, 22, 52, 123456789, time.UTC))
 	if ts != "2026-08-20T15:22:52.123456+00:00" {
 		t.Errorf("FormatTime = %s", ts)
+	}
+}
+
+// claimOne seeds one connector with one job and claims it for worker.
+func claimOne(t *testing.T, c *es.Client, s *Store, worker string) *Job {
+	t.Helper()
+	ids := seed(t, c, s, 1, 1)
+	j, err := s.GetJob(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Claim(context.Background(), j, Worker{Hostname: "host", Instance: worker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClaimID() == "" || got.Instance() != worker || deref(got.WorkerHostname) != "host" {
+		t.Fatalf("claim metadata %v, worker_hostname %s", got.Metadata, deref(got.WorkerHostname))
+	}
+	return got
+}
+
+// TestWritesOfAnEndedJobAreRefused is issue 17 point 1 at the document
+// level: once a job was failed or taken over by another instance, neither
+// the progress nor the final write of its old worker lands, and the
+// connector keeps the summary of what really happened.
+func TestWritesOfAnEndedJobAreRefused(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			_, c := startES(t)
+			s := open(t, c, mode)
+			ctx := context.Background()
+			mine := claimOne(t, c, s, "worker-a")
+			if err := s.UpdateJobStats(ctx, mine, JobStats{IndexedDocumentCount: 3}); err != nil {
+				t.Fatal(err)
+			}
+
+			// Another instance finds the job silent and fails it.
+			reaper := open(t, c, mode)
+			seen, _ := reaper.GetJob(ctx, mine.ID)
+			if st, err := reaper.ReleaseLostJob(ctx, seen, LostWorker{By: Worker{Instance: "reaper"}, Message: "gone"}); err != nil || st != JobError {
+				t.Fatalf("release: %s %v", st, err)
+			}
+
+			var no *NotOwnedError
+			if err := s.UpdateJobStats(ctx, mine, JobStats{IndexedDocumentCount: 4}); !errors.As(err, &no) || no.Status != JobError {
+				t.Fatalf("progress write after the job failed: %v", err)
+			}
+			res, err := s.FinishJob(ctx, mine, JobResult{Status: JobSuspended, Stats: JobStats{IndexedDocumentCount: 30500}})
+			if !errors.As(err, &no) {
+				t.Fatalf("suspend after the job failed: %v (%s)", err, res.Status)
+			}
+			j, _ := s.GetJob(ctx, mine.ID)
+			if j.Status != JobError || deref(j.Error) != "gone" || j.IndexedDocumentCount != 3 {
+				t.Fatalf("the failed job came back: %s %q indexed %d", j.Status, deref(j.Error), j.IndexedDocumentCount)
+			}
+			conn, _ := s.GetConnector(ctx, "c0")
+			if conn.SyncStatus(JobFull) != JobError {
+				t.Fatalf("connector summary %s", conn.SyncStatus(JobFull))
+			}
+			hist := j.History()
+			if len(hist) != 2 || hist[0]["event"] != EventClaimed || hist[1]["event"] != EventWorkerLost || hist[1]["detected_by"] != "reaper" || hist[1]["instance"] != "worker-a" {
+				t.Fatalf("history %v", hist)
+			}
+		})
+	}
+}
+
+// TestTakenOverJobIsNotTheOldWorkers: a job released for resumption and
+// claimed again is in_progress once more, but under a new claim, so the old
+// worker's writes are still refused.
+func TestTakenOverJobIsNotTheOldWorkers(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			_, c := startES(t)
+			s := open(t, c, mode)
+			ctx := context.Background()
+			old := claimOne(t, c, s, "worker-a")
+			rp := &ResumePoint{Checkpoint: map[string]any{"path": "d/f0042"}, Indexed: 42, VolumeBytes: 4200}
+			if err := s.UpdateJobStats(ctx, old, JobStats{IndexedDocumentCount: 50, Resume: rp}); err != nil {
+				t.Fatal(err)
+			}
+			seen, _ := s.GetJob(ctx, old.ID)
+			if st, err := s.ReleaseLostJob(ctx, seen, LostWorker{By: Worker{Instance: "b"}, Resume: true}); err != nil || st != JobSuspended {
+				t.Fatalf("release: %s %v", st, err)
+			}
+			if conn, _ := s.GetConnector(ctx, "c0"); conn.SyncStatus(JobFull) != JobSuspended {
+				t.Fatalf("lock not released: %s", conn.SyncStatus(JobFull))
+			}
+			suspended, _ := s.GetJob(ctx, old.ID)
+			if suspended.Takeovers() != 1 {
+				t.Fatalf("takeovers %d", suspended.Takeovers())
+			}
+			next, err := s.Claim(ctx, suspended, Worker{Hostname: "host", Instance: "b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := next.Resume()
+			if err != nil || got == nil || got.Checkpoint["path"] != "d/f0042" || got.Indexed != 42 || got.VolumeBytes != 4200 {
+				t.Fatalf("resume point %+v %v", got, err)
+			}
+			hist := next.History()
+			if last := hist[len(hist)-1]; last["event"] != EventClaimed || last["resumed_from"] != ResumedFromCheck || last["instance"] != "b" {
+				t.Fatalf("history %v", hist)
+			}
+
+			var no *NotOwnedError
+			if _, err := s.FinishJob(ctx, old, JobResult{Status: JobCompleted}); !errors.As(err, &no) || no.Status != JobInProgress || no.Instance != "b" {
+				t.Fatalf("old worker's end after the takeover: %v", err)
+			}
+			if _, err := s.FinishJob(ctx, next, JobResult{Status: JobCompleted, Stats: JobStats{IndexedDocumentCount: 100}}); err != nil {
+				t.Fatal(err)
+			}
+			done, _ := s.GetJob(ctx, old.ID)
+			if done.Status != JobCompleted || done.IndexedDocumentCount != 100 || done.Metadata[MetaResume] != nil {
+				t.Fatalf("completed job %s indexed %d resume %v", done.Status, done.IndexedDocumentCount, done.Metadata[MetaResume])
+			}
+		})
+	}
+}
+
+// TestCancelRequestDoesNotBreakTheClaim: a cancellation request changes
+// the job under its worker; the worker's writes go on, and a suspend
+// becomes canceled so that the request is honoured.
+func TestCancelRequestDoesNotBreakTheClaim(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			_, c := startES(t)
+			s := open(t, c, mode)
+			ctx := context.Background()
+			mine := claimOne(t, c, s, "a")
+			other := open(t, c, mode)
+			seen, _ := other.GetJob(ctx, mine.ID)
+			if err := other.SetJobCanceling(ctx, seen); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UpdateJobStats(ctx, mine, JobStats{IndexedDocumentCount: 1}); err != nil {
+				t.Fatalf("progress after a cancel request: %v", err)
+			}
+			res, err := s.FinishJob(ctx, mine, JobResult{Status: JobSuspended})
+			if err != nil || res.Status != JobCanceled {
+				t.Fatalf("end after a cancel request: %s %v", res.Status, err)
+			}
+			if j, _ := s.GetJob(ctx, mine.ID); j.Status != JobCanceled || j.CanceledAt == nil {
+				t.Fatalf("job %s", j.Status)
+			}
+		})
 	}
 }

@@ -24,12 +24,11 @@ const (
 // backend is what differs between the two modes: the operations the
 // original sends through the _connector API when it can. Everything else
 // (reads, searches, compare-and-set updates, job termination) is direct
-// index access in both modes, as in the original.
+// index access in both modes, as in the original; so are the job's claim
+// and progress writes, which must be conditional and the API's are not.
 type backend interface {
 	heartbeat(ctx context.Context, c *Connector) error
 	createJob(ctx context.Context, c *Connector, t JobType, trigger TriggerMethod) (string, error)
-	claim(ctx context.Context, j *Job, hostname string, cursor any) error
-	stats(ctx context.Context, j *Job, s JobStats) error
 	storeValidation(ctx context.Context, c *Connector, validation map[string]any) error
 }
 
@@ -310,7 +309,12 @@ func runningKinds(t JobType) []JobType {
 // under the lock (a stale search hit must not run a job twice), and a lock
 // left behind by a crashed worker, with no live job of that kind, is taken
 // over instead of blocking the connector forever.
-func (s *Store) Claim(ctx context.Context, j *Job, hostname string) (*Job, error) {
+//
+// The job itself is claimed with a compare-and-set write in both modes
+// (the _claim endpoint sets in_progress unconditionally, so two instances
+// could both "win" through it). The write carries a fresh claim token;
+// every later write of this worker to the job is conditional on it.
+func (s *Store) Claim(ctx context.Context, j *Job, w Worker) (*Job, error) {
 	statusField, errField := syncStatusFields(j.JobType)
 	var conn *Connector
 	var previous any
@@ -369,7 +373,7 @@ func (s *Store) Claim(ctx context.Context, j *Job, hostname string) (*Job, error
 	if j.JobType == JobIncremental {
 		cursor = conn.SyncCursor
 	}
-	if err := s.backend.claim(ctx, fresh, hostname, cursor); err != nil {
+	if _, _, err := s.update(ctx, JobsAlias, fresh.ID, s.claimDoc(fresh, w, cursor), true, fresh.SeqNo, fresh.PrimaryTerm); err != nil {
 		_ = release("claiming failed")
 		if errors.Is(err, ErrConflict) {
 			return nil, &NotClaimableError{JobID: j.ID, Why: "it changed while being claimed"}
@@ -409,10 +413,40 @@ func (s *Store) FindJob(ctx context.Context, connectorID string, types []JobType
 	return "", nil
 }
 
-// UpdateJobStats writes progress counters; it also refreshes the job's
-// last_seen, which is what keeps a running job from being reaped.
+// UpdateJobStats writes progress counters and, when st carries one, the
+// job's resume point; it also refreshes the job's last_seen, which is what
+// keeps a running job from being taken for dead. It is a compare-and-set
+// write under this worker's claim in both modes (the _stats endpoint
+// cannot be made conditional): *NotOwnedError means the job was ended or
+// taken over by someone else and this worker must stop.
 func (s *Store) UpdateJobStats(ctx context.Context, j *Job, st JobStats) error {
-	return s.backend.stats(ctx, j, st)
+	now := FormatTime(s.now())
+	return s.writeOwned(ctx, j, func(*Job) (map[string]any, error) {
+		doc := map[string]any{
+			"last_seen":               now,
+			"indexed_document_count":  st.IndexedDocumentCount,
+			"indexed_document_volume": st.IndexedDocumentVolume,
+			"deleted_document_count":  st.DeletedDocumentCount,
+		}
+		if st.TotalDocumentCount != nil {
+			doc["total_document_count"] = *st.TotalDocumentCount
+		}
+		meta := map[string]any{}
+		for k, v := range st.Metadata {
+			meta[k] = v
+		}
+		if st.Resume != nil {
+			rp, err := st.Resume.doc(now)
+			if err != nil {
+				return nil, err
+			}
+			meta[MetaResume] = rp
+		}
+		if len(meta) > 0 {
+			doc["metadata"] = meta
+		}
+		return doc, nil
+	})
 }
 
 // JobResult is how a job ended.
@@ -425,34 +459,64 @@ type JobResult struct {
 }
 
 // FinishJob writes the job's final state, then the connector's summary of
-// its last sync (the original's sync_done).
-func (s *Store) FinishJob(ctx context.Context, j *Job, r JobResult) error {
+// its last sync (the original's sync_done). Both happen only while the job
+// is still running under this worker's claim: when it was ended or taken
+// over by someone else meanwhile, nothing is written and the error is a
+// *NotOwnedError. A job whose cancellation was requested is recorded
+// canceled rather than suspended, so that the request is not lost. It
+// returns the result as recorded.
+func (s *Store) FinishJob(ctx context.Context, j *Job, r JobResult) (JobResult, error) {
 	now := FormatTime(s.now())
-	doc := map[string]any{
-		"last_seen":               now,
-		"status":                  r.Status,
-		"error":                   nilIfEmpty(r.Error),
-		"indexed_document_count":  r.Stats.IndexedDocumentCount,
-		"indexed_document_volume": r.Stats.IndexedDocumentVolume,
-		"deleted_document_count":  r.Stats.DeletedDocumentCount,
+	err := s.writeOwned(ctx, j, func(cur *Job) (map[string]any, error) {
+		if cur.Status == JobCanceling && r.Status == JobSuspended {
+			r.Status = JobCanceled
+		}
+		doc := map[string]any{
+			"last_seen":               now,
+			"status":                  r.Status,
+			"error":                   nilIfEmpty(r.Error),
+			"indexed_document_count":  r.Stats.IndexedDocumentCount,
+			"indexed_document_volume": r.Stats.IndexedDocumentVolume,
+			"deleted_document_count":  r.Stats.DeletedDocumentCount,
+		}
+		switch r.Status {
+		case JobCompleted, JobError:
+			doc["completed_at"] = now
+		case JobCanceled:
+			doc["completed_at"] = now
+			doc["canceled_at"] = now
+		}
+		if r.Stats.TotalDocumentCount != nil {
+			doc["total_document_count"] = *r.Stats.TotalDocumentCount
+		}
+		meta := map[string]any{}
+		for k, v := range r.Stats.Metadata {
+			meta[k] = v
+		}
+		event := map[string]any{"at": now, "event": EventEnded, "status": string(r.Status), "instance": cur.Instance()}
+		meta[MetaHistory] = cur.withEvent(event)
+		switch {
+		case r.Status != JobSuspended:
+			// Only a suspended job is resumed; the others keep no resume point.
+			meta[MetaResume] = nil
+		case r.Stats.Resume != nil:
+			rp, err := r.Stats.Resume.doc(now)
+			if err != nil {
+				return nil, err
+			}
+			meta[MetaResume] = rp
+		}
+		doc["metadata"] = meta
+		return doc, nil
+	})
+	if err != nil {
+		var no *NotOwnedError
+		if errors.As(err, &no) {
+			return r, err
+		}
+		return r, fmt.Errorf("cannot record the end of sync job %s: %w", j.ID, err)
 	}
-	switch r.Status {
-	case JobCompleted, JobError:
-		doc["completed_at"] = now
-	case JobCanceled:
-		doc["completed_at"] = now
-		doc["canceled_at"] = now
-	}
-	if r.Stats.TotalDocumentCount != nil {
-		doc["total_document_count"] = *r.Stats.TotalDocumentCount
-	}
-	if len(r.Stats.Metadata) > 0 {
-		doc["metadata"] = r.Stats.Metadata
-	}
-	if _, _, err := s.update(ctx, JobsAlias, j.ID, doc, false, 0, 0); err != nil {
-		return fmt.Errorf("cannot record the end of sync job %s: %w", j.ID, err)
-	}
-	return s.syncDone(ctx, j, r, now)
+	return r, s.syncDone(ctx, j, r, now)
 }
 
 func (s *Store) syncDone(ctx context.Context, j *Job, r JobResult, now string) error {

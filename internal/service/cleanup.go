@@ -82,6 +82,25 @@ func (s *Service) cleanupOrphaned(ctx context.Context) error {
 	return nil
 }
 
+// observation is what the cleanup loop last saw of a job run by another
+// worker: the job's concurrency token, since when it has not changed, and
+// how many Elasticsearch outages this process had seen by then.
+type observation struct {
+	seqNo, primaryTerm int64
+	since              time.Time
+	outages            uint64
+}
+
+// cleanupIdle finds running jobs whose worker stopped reporting and hands
+// them on: resumed by the next instance that polls (the default), canceled
+// when cancellation had been requested, or failed as in the original.
+//
+// A worker counts as lost when this process has watched its job not change
+// at all for service.idle_job_threshold — not when the job's last_seen
+// looks old, as the original decides. Watching needs no clock agreement
+// between hosts, and it starts over after an outage of Elasticsearch, which
+// kept every worker from reporting too; so does a freshly started process,
+// which has watched nothing yet.
 func (s *Service) cleanupIdle(ctx context.Context) error {
 	sel := s.Selection()
 	if sel.Empty() {
@@ -99,41 +118,81 @@ func (s *Service) cleanupIdle(ctx context.Context) error {
 		ids[i] = c.ID
 	}
 	threshold := config.Seconds(s.cfg.Service.IdleJobThreshold)
-	stale, err := s.Store.ListJobs(ctx, protocol.JobQuery{
-		ConnectorIDs:   ids,
-		Statuses:       []protocol.JobStatus{protocol.JobInProgress, protocol.JobCanceling},
-		LastSeenBefore: s.Now().Add(-threshold),
+	running, err := s.Store.ListJobs(ctx, protocol.JobQuery{
+		ConnectorIDs: ids,
+		Statuses:     []protocol.JobStatus{protocol.JobInProgress, protocol.JobCanceling},
 	})
 	if err != nil {
 		return err
 	}
+	now := s.Now()
+	_, outages := s.avail.state()
+	current := map[string]bool{}
+	var stale []*protocol.Job
+	for _, j := range running {
+		if s.isRunning(j.ID) {
+			continue // ours and alive
+		}
+		current[j.ID] = true
+		o, ok := s.observed[j.ID]
+		if !ok || o.seqNo != j.SeqNo || o.primaryTerm != j.PrimaryTerm || o.outages != outages {
+			s.observed[j.ID] = observation{seqNo: j.SeqNo, primaryTerm: j.PrimaryTerm, since: now, outages: outages}
+			continue
+		}
+		if now.Sub(o.since) >= threshold {
+			stale = append(stale, j)
+		}
+	}
+	for id := range s.observed {
+		if !current[id] {
+			delete(s.observed, id)
+		}
+	}
 	marked := 0
 	for _, j := range stale {
-		if s.isRunning(j.ID) {
-			continue // ours and alive: its heartbeat is merely late in the index
-		}
-		// Re-read in real time: a heartbeat may have landed since the search.
+		// Re-read in real time: the search can lag, and the release below is
+		// a compare-and-set on exactly what was watched.
 		fresh, err := s.Store.GetJob(ctx, j.ID)
 		if err != nil {
 			continue
 		}
-		if fresh.Status != protocol.JobInProgress && fresh.Status != protocol.JobCanceling {
+		if fresh.SeqNo != j.SeqNo || fresh.PrimaryTerm != j.PrimaryTerm {
+			delete(s.observed, j.ID)
 			continue
 		}
-		if seen := fresh.LastSeenTime(); !seen.IsZero() && s.Now().Sub(seen) < threshold {
-			continue
-		}
-		if err := s.Store.ReapJob(ctx, fresh, idleJobMessage, true); err != nil {
+		silent := now.Sub(s.observed[j.ID].since)
+		lw := protocol.LostWorker{By: s.worker(), Message: idleJobMessage, Silent: silent}
+		lw.Resume = s.cfg.Service.ResumeCrashedJobs && fresh.Takeovers() < s.cfg.Service.MaxJobResumes
+		status, err := s.Store.ReleaseLostJob(ctx, fresh, lw)
+		if err != nil {
 			if !errors.Is(err, protocol.ErrConflict) {
-				s.log.Error("Cannot fail an idle job", logging.SyncJobID, j.ID, "error", err.Error())
+				s.log.Error("Cannot release a job whose worker stopped reporting", logging.SyncJobID, j.ID, "error", err.Error())
 			}
 			continue
 		}
+		delete(s.observed, j.ID)
 		marked++
-		s.log.Warn("Marked a job whose worker stopped reporting as failed", logging.SyncJobID, j.ID, logging.ConnectorID, j.Connector.ID, "last_seen", fresh.LastSeenTime().Format(time.RFC3339))
+		s.Metrics.WorkerLost(string(status))
+		attrs := []any{logging.SyncJobID, j.ID, logging.ConnectorID, j.Connector.ID, "worker", fresh.Instance(), "worker_hostname", valueOf(fresh.WorkerHostname),
+			"silent_for", silent.Round(time.Second).String(), "status", string(status)}
+		switch {
+		case status == protocol.JobSuspended:
+			s.log.Warn("The worker of a job stopped reporting; the job is handed to the next instance that polls, from its last checkpoint", attrs...)
+		case status == protocol.JobError && s.cfg.Service.ResumeCrashedJobs:
+			s.log.Error(fmt.Sprintf("The worker of a job stopped reporting and the job was already resumed %d times (service.max_job_resumes); it is marked failed", fresh.Takeovers()), attrs...)
+		default:
+			s.log.Warn("The worker of a job stopped reporting; the job is marked as ended", attrs...)
+		}
 	}
 	if len(stale) > 0 {
-		s.log.Info(fmt.Sprintf("Successfully marked #%d out of #%d idle jobs as error.", marked, len(stale)))
+		s.log.Info(fmt.Sprintf("Successfully marked #%d out of #%d idle jobs.", marked, len(stale)))
 	}
 	return nil
+}
+
+func valueOf(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

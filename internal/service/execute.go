@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
-	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/protocol"
@@ -83,7 +84,7 @@ func (s *Service) executeOnce(ctx context.Context, acl bool) error {
 		default:
 			return nil // all slots busy: the rest wait for the next poll
 		}
-		claimed, err := s.Store.Claim(ctx, j, s.Hostname)
+		claimed, err := s.Store.Claim(ctx, j, s.worker())
 		if err != nil {
 			<-slots
 			var nc *protocol.NotClaimableError
@@ -152,7 +153,7 @@ func (s *Service) RunJob(ctx context.Context, jobID string) (protocol.JobResult,
 	if err != nil {
 		return protocol.JobResult{}, err
 	}
-	claimed, err := s.Store.Claim(ctx, j, s.Hostname)
+	claimed, err := s.Store.Claim(ctx, j, s.worker())
 	if err != nil {
 		return protocol.JobResult{}, err
 	}
@@ -167,7 +168,13 @@ func (s *Service) RunJob(ctx context.Context, jobID string) (protocol.JobResult,
 func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache) protocol.JobResult {
 	log := s.jobLog(j)
 	started := s.Now()
-	log.Info("Sync job started", "job_type", string(j.JobType), "trigger_method", string(j.TriggerMethod))
+	attrs := []any{"job_type", string(j.JobType), "trigger_method", string(j.TriggerMethod)}
+	if hist := j.History(); len(hist) > 0 {
+		if from, ok := hist[len(hist)-1]["resumed_from"].(string); ok {
+			attrs = append(attrs, "resumed_from", from, "takeovers", j.Takeovers())
+		}
+	}
+	log.Info("Sync job started", attrs...)
 	s.Metrics.JobStarted(string(j.JobType))
 	res := s.execute(ctx, j, log, lic)
 	defer func() {
@@ -180,10 +187,23 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 	// Final writes must happen even when the job was stopped by shutdown.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
-	if err := s.Store.FinishJob(fctx, j, res); err != nil {
+	finishing := s.Now()
+	recorded, err := s.Store.FinishJob(fctx, j, res)
+	var lost *protocol.NotOwnedError
+	switch {
+	case errors.As(err, &lost):
+		// Another instance failed or took over the job while this worker
+		// still ran it; writing our end now would bring a finished job
+		// back to life.
+		log.Warn("The job is no longer this worker's; its end is not recorded here", "status_now", string(lost.Status), "held_by", lost.Instance, "would_have_recorded", string(res.Status))
+		res.Status, res.Error = lost.Status, lost.Error()
+	case err != nil:
+		s.esFailed(err, finishing)
 		log.Error("Cannot record the end of the job", "error", err.Error())
+	default:
+		res = recorded
 	}
-	attrs := []any{"status", string(res.Status), "indexed", res.Stats.IndexedDocumentCount, "deleted", res.Stats.DeletedDocumentCount, "took", s.Now().Sub(started).Round(time.Millisecond).String()}
+	attrs = []any{"status", string(res.Status), "indexed", res.Stats.IndexedDocumentCount, "deleted", res.Stats.DeletedDocumentCount, "took", s.Now().Sub(started).Round(time.Millisecond).String()}
 	if res.Error != "" {
 		attrs = append(attrs, "error", res.Error)
 	}
@@ -199,15 +219,26 @@ func (s *Service) runJob(ctx context.Context, j *protocol.Job, lic *licenseCache
 func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger, lic *licenseCache) protocol.JobResult {
 	var engine *syncer.Engine
 	var src connector.Source
+	resume, err := jobResume(j)
+	if err != nil {
+		log.Warn("The job's checkpoint cannot be read; it starts from the beginning", "error", err.Error())
+	}
 	result := func(err error) protocol.JobResult {
 		if cause := context.Cause(ctx); err != nil && errors.Is(cause, errShutdown) {
 			err = errShutdown // whatever failed, it failed because we are stopping
 		}
 		r := protocol.JobResult{Status: protocol.JobCompleted}
-		if engine != nil {
+		switch {
+		case engine != nil:
 			p := engine.Progress()
 			r.Stats = protocol.JobStats{IndexedDocumentCount: p.Indexed, IndexedDocumentVolume: syncer.VolumeMiB(p.VolumeBytes), DeletedDocumentCount: p.Deleted}
 			r.Stats.Metadata = jobMetadata(engine)
+			r.Stats.Resume = resumePoint(engine.Checkpoint())
+		case resume != nil:
+			// Stopped before the engine started: the counts stay those of
+			// the resume point.
+			p := resume.Progress
+			r.Stats = protocol.JobStats{IndexedDocumentCount: p.Indexed, IndexedDocumentVolume: syncer.VolumeMiB(p.VolumeBytes), DeletedDocumentCount: p.Deleted}
 		}
 		switch {
 		case err == nil:
@@ -217,6 +248,13 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 		case errors.Is(err, errCanceled):
 			r.Status = protocol.JobCanceled
 		case errors.Is(err, errShutdown):
+			r.Status = protocol.JobSuspended
+		case esUnavailable(err) && es.StatusOf(err) != http.StatusUnauthorized:
+			// The job resumes once Elasticsearch answers again, from its
+			// last checkpoint, instead of failing for an outage. Refused
+			// credentials fail it: a connector's own API key that no longer
+			// works is for a person to replace.
+			log.Warn("Elasticsearch is unavailable; suspending the job so that it resumes later", "error", err.Error())
 			r.Status = protocol.JobSuspended
 		default:
 			r.Status = protocol.JobError
@@ -281,6 +319,7 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 		Pipeline:  j.Pipeline(),
 		Source:    src,
 		Downloads: s.cfg.Elasticsearch.Bulk.ConcurrentDownloads,
+		Resume:    resume,
 	}
 	if lim, ok := src.(connector.DownloadConcurrencyLimiter); ok && lim.MaxConcurrentDownloads() > 0 {
 		spec.Downloads = lim.MaxConcurrentDownloads()
@@ -321,12 +360,10 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 	}
 
 	engine = syncer.New(syncer.Options{
-		Client:        client,
-		Bulk:          s.cfg.Elasticsearch.Bulk,
-		MaxRetries:    s.cfg.Elasticsearch.MaxRetries,
-		RetryInterval: config.Seconds(s.cfg.Elasticsearch.RetryInterval),
-		Log:           log,
-		Now:           s.Now,
+		Client: client,
+		Bulk:   s.cfg.Elasticsearch.Bulk,
+		Log:    log,
+		Now:    s.Now,
 	}, spec)
 	engineCtx, stopEngine := context.WithCancelCause(ctx)
 	defer stopEngine(nil)
@@ -349,13 +386,17 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 	return result(err)
 }
 
-// watchJob reports progress (which also keeps the job's last_seen fresh)
-// and watches for cancellation, on its own tickers, however slow the source.
+// watchJob reports progress (which also keeps the job's last_seen fresh,
+// and persists the source's durable checkpoint) and watches for
+// cancellation, on its own tickers, however slow the source. A progress
+// write refused because the job is no longer this worker's stops the job.
 func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engine, stop context.CancelCauseFunc, log *slog.Logger) {
 	stats := time.NewTicker(s.StatsInterval)
 	defer stats.Stop()
 	check := time.NewTicker(s.CancelCheckInterval)
 	defer check.Stop()
+	var written *syncer.Checkpoint
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -363,10 +404,36 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 		case <-stats.C:
 			p := e.Progress()
 			st := protocol.JobStats{IndexedDocumentCount: p.Indexed, IndexedDocumentVolume: syncer.VolumeMiB(p.VolumeBytes), DeletedDocumentCount: p.Deleted}
-			if err := s.Store.UpdateJobStats(ctx, j, st); err != nil && ctx.Err() == nil {
-				log.Warn("Cannot report job progress; will retry", "error", err.Error())
+			cp := e.Checkpoint()
+			if cp != nil && !sameCheckpoint(cp, written) {
+				st.Resume = resumePoint(cp)
+			}
+			writing := s.Now()
+			err := s.Store.UpdateJobStats(ctx, j, st)
+			var lost *protocol.NotOwnedError
+			switch {
+			case errors.As(err, &lost):
+				log.Warn("The job was ended or taken over by another instance; this worker stops it", "status_now", string(lost.Status), "held_by", lost.Instance)
+				stop(err)
+				return
+			case err != nil && ctx.Err() == nil:
+				s.esFailed(err, writing)
+				if !failing {
+					log.Warn("Cannot report job progress; will retry", "error", err.Error())
+				}
+				failing = true
+			case err == nil:
+				s.avail.answered(writing)
+				if failing {
+					log.Info("Job progress is reported again")
+				}
+				failing = false
+				if st.Resume != nil {
+					written = cp
+				}
 			}
 		case <-check.C:
+			checking := s.Now()
 			fresh, err := s.Store.GetJob(ctx, j.ID)
 			switch {
 			case errors.Is(err, protocol.ErrNotFound):
@@ -374,7 +441,8 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 				return
 			case err != nil:
 				if ctx.Err() == nil {
-					log.Warn("Cannot check the job's status; will retry", "error", err.Error())
+					s.esFailed(err, checking)
+					log.Debug("Cannot check the job's status; will retry", "error", err.Error())
 				}
 				continue
 			case fresh.Status == protocol.JobCanceling:
@@ -384,6 +452,10 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 			case fresh.Status != protocol.JobInProgress:
 				stop(&jobNotRunningError{id: j.ID, status: fresh.Status})
 				return
+			case fresh.ClaimID() != j.ClaimID():
+				log.Warn("The job was taken over by another instance; this worker stops it", "held_by", fresh.Instance())
+				stop(&protocol.NotOwnedError{JobID: j.ID, Status: fresh.Status, Instance: fresh.Instance()})
+				return
 			}
 			if _, err := s.Store.GetConnector(ctx, j.Connector.ID); errors.Is(err, protocol.ErrNotFound) {
 				stop(fmt.Errorf("connector %s was deleted while its sync was running", j.Connector.ID))
@@ -391,6 +463,33 @@ func (s *Service) watchJob(ctx context.Context, j *protocol.Job, e *syncer.Engin
 			}
 		}
 	}
+}
+
+// jobResume reads where a resumed job starts again; nil for a job that
+// starts from the beginning. Access-control syncs have no checkpoints.
+func jobResume(j *protocol.Job) (*syncer.Resume, error) {
+	if !j.JobType.IsContent() {
+		return nil, nil
+	}
+	rp, err := j.Resume()
+	if err != nil || rp == nil {
+		return nil, err
+	}
+	return &syncer.Resume{Checkpoint: rp.Checkpoint, Progress: syncer.Progress{Indexed: rp.Indexed, VolumeBytes: rp.VolumeBytes, Deleted: rp.Deleted}}, nil
+}
+
+func resumePoint(c *syncer.Checkpoint) *protocol.ResumePoint {
+	if c == nil {
+		return nil
+	}
+	return &protocol.ResumePoint{Checkpoint: c.Value, Indexed: c.Progress.Indexed, VolumeBytes: c.Progress.VolumeBytes, Deleted: c.Progress.Deleted}
+}
+
+func sameCheckpoint(a, b *syncer.Checkpoint) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Progress == b.Progress && reflect.DeepEqual(a.Value, b.Value)
 }
 
 func jobMetadata(e *syncer.Engine) map[string]any {
@@ -405,6 +504,9 @@ func jobMetadata(e *syncer.Engine) map[string]any {
 			list[i] = map[string]any{"op": ie.Op, "id": ie.ID, "status": ie.Status, "type": ie.Type, "reason": ie.Reason}
 		}
 		md["failed_documents"] = list
+	}
+	if inc := e.IncompleteListing(); inc != nil {
+		md["incomplete_listing"] = inc
 	}
 	return md
 }

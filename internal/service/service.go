@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	gosync "sync"
 	"time"
 
@@ -50,6 +49,9 @@ type Deps struct {
 	Log   *slog.Logger
 	// Hostname is written as worker_hostname; "" means os.Hostname.
 	Hostname string
+	// Instance names this process in logs, metrics and job metadata; ""
+	// means InstanceName.
+	Instance string
 	// Version is the service version (for the content-writing clients).
 	Version string
 	// Now is replaced in tests.
@@ -73,6 +75,8 @@ type Service struct {
 	running   map[string]*runningJob // by job id
 	clients   map[string]*es.Client  // per-connector content clients
 	errBudget errorBudget
+	avail     availability
+	observed  map[string]observation // cleanup's view of other workers' jobs
 
 	jobs gosync.WaitGroup
 
@@ -102,17 +106,16 @@ func New(d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	if d.Hostname == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			h = "unknown"
-		}
-		d.Hostname = h
+		d.Hostname = Hostname()
+	}
+	if d.Instance == "" {
+		d.Instance = InstanceName(d.Config, d.Hostname)
 	}
 	if d.Rules == nil {
 		d.Rules = defaultRules{}
 	}
 	if d.StatsInterval == 0 {
-		d.StatsInterval = 10 * time.Second
+		d.StatsInterval = d.Config.Service.ProgressInterval()
 	}
 	if d.CancelCheckInterval == 0 {
 		d.CancelCheckInterval = 5 * time.Second
@@ -128,6 +131,9 @@ func New(d Deps) (*Service, error) {
 		clients:        map[string]*es.Client{},
 		heartbeatForce: true,
 	}
+	s.avail = availability{log: d.Log, metrics: d.Metrics, now: d.Now}
+	s.observed = map[string]observation{}
+	d.Metrics.SetInstance(d.Instance, d.Hostname)
 	s.errBudget = errorBudget{max: cfg.Service.MaxErrors, span: config.Seconds(cfg.Service.MaxErrorsSpan), now: d.Now}
 	s.lastWakeUp = d.Now()
 	return s, nil
@@ -185,23 +191,37 @@ func (s *Service) Run(ctx context.Context, actions []string) error {
 	return err
 }
 
-// loop runs f every interval; errors count against the error budget, and
-// the loop (so the service) stops once the budget is spent.
+// loop runs f every interval. An Elasticsearch outage never stops it: the
+// loop backs off (up to maxOutageBackoff) until Elasticsearch answers, and
+// the change of state is logged once, not every try. Other errors count
+// against the error budget, and the loop (so the service) stops once the
+// budget is spent.
 func (s *Service) loop(ctx context.Context, name string, every time.Duration, f func(context.Context) error) error {
 	log := s.log.With("service_name", name)
 	log.Info("Service started", "interval", every.String())
+	var backoff time.Duration
 	for {
-		if err := f(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		started := s.Now()
+		err := f(ctx)
+		switch {
+		case err == nil:
+			s.avail.answered(started)
+			backoff = 0
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case esUnavailable(err):
+			s.esFailed(err, started)
+			s.Metrics.LoopError(name)
+			log.Debug("Service loop waits for Elasticsearch", "error", err.Error())
+			backoff = min(max(2*backoff, time.Second), maxOutageBackoff)
+		default:
 			log.Error("Service loop failed", "error", err.Error())
 			s.Metrics.LoopError(name)
 			if s.errBudget.spend() {
 				return fmt.Errorf("%s stopped after more than %d errors within %s; last error: %w", name, s.cfg.Service.MaxErrors, config.Seconds(s.cfg.Service.MaxErrorsSpan), err)
 			}
 		}
-		t := time.NewTimer(every)
+		t := time.NewTimer(max(every, backoff))
 		select {
 		case <-ctx.Done():
 			t.Stop()

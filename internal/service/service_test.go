@@ -437,15 +437,17 @@ func TestSlowSourceIsNotReapedButDeadWorkerIs(t *testing.T) {
 	}
 	stop()
 
-	// A job claimed by a worker that then died: another instance's cleanup
-	// fails it once its last_seen is older than the threshold.
+	// A job claimed by a worker that then died: with resumption off, another
+	// instance's cleanup fails it once it has not changed for the
+	// threshold, as the original does.
+	e.cfg.Service.ResumeCrashedJobs = false
 	store, _ := protocol.Open(context.Background(), e.client, protocol.Options{Force: protocol.ModeIndex})
 	dead := e.startJob("c1", protocol.JobFull)
 	jd, err := store.GetJob(context.Background(), dead)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Claim(context.Background(), jd, "dead-worker"); err != nil {
+	if _, err := store.Claim(context.Background(), jd, protocol.Worker{Hostname: "dead-worker"}); err != nil {
 		t.Fatal(err)
 	}
 	other := e.service("other", withSlow(time.Millisecond, 1))
@@ -510,10 +512,11 @@ func TestScheduleFiresOncePerDueTimeAcrossInstances(t *testing.T) {
 				store, _ := protocol.Open(context.Background(), e.client, protocol.Options{Force: protocol.ModeIndex})
 				pending, _ := store.ListJobs(context.Background(), protocol.JobQuery{Statuses: []protocol.JobStatus{protocol.JobPending}})
 				for _, j := range pending {
-					if _, err := store.Claim(context.Background(), j, "runner"); err != nil {
+					claimed, err := store.Claim(context.Background(), j, protocol.Worker{Hostname: "runner"})
+					if err != nil {
 						t.Fatal(err)
 					}
-					if err := store.FinishJob(context.Background(), j, protocol.JobResult{Status: protocol.JobCompleted}); err != nil {
+					if _, err := store.FinishJob(context.Background(), claimed, protocol.JobResult{Status: protocol.JobCompleted}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -553,10 +556,11 @@ func TestMissedRunsCollapseIntoOne(t *testing.T) {
 	if len(first) != 1 {
 		t.Fatalf("%d jobs at 11:00", len(first))
 	}
-	if _, err := st.Claim(context.Background(), first[0], "h"); err != nil {
+	claimed, err := st.Claim(context.Background(), first[0], protocol.Worker{Hostname: "h"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.FinishJob(context.Background(), first[0], protocol.JobResult{Status: protocol.JobCompleted}); err != nil {
+	if _, err := st.FinishJob(context.Background(), claimed, protocol.JobResult{Status: protocol.JobCompleted}); err != nil {
 		t.Fatal(err)
 	}
 	// The service is down for 5 hours; a new process starts at 16:30.

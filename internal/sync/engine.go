@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
@@ -45,28 +43,37 @@ type Spec struct {
 	Extractor extract.Extractor
 	// Downloads bounds concurrent content downloads.
 	Downloads int
+	// Resume, for a job resumed from a checkpoint, is where the source
+	// starts again and the progress counted so far. The seen set of the
+	// earlier run is lost, so a resumed full sync deletes nothing.
+	Resume *Resume
 }
 
 // Options are the service-wide settings of the engine.
 type Options struct {
-	Client        *es.Client
-	Bulk          config.Bulk
-	MaxRetries    int
-	RetryInterval time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	Client *es.Client
+	Bulk   config.Bulk
+	Log    *slog.Logger
+	Now    func() time.Time
+	// StopGrace is how long a stopped job's sink may go on writing what the
+	// source had already handed over, so that what the job records is what
+	// the index holds; 0 means 10 s.
+	StopGrace time.Duration
 }
 
 // Engine runs one job's document flow: source → rules → content → queue →
 // sink, then the stale-document pass.
 type Engine struct {
-	opts Options
-	spec Spec
-	log  *slog.Logger
-	sink *Sink
-	seen *idSet
+	opts  Options
+	spec  Spec
+	log   *slog.Logger
+	sink  *Sink
+	seen  *idSet
+	track *tracker
+	// incomplete collects the parts of the listing the source could not read.
+	incomplete *incomplete
 
-	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed atomic.Int64
+	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed, keptContent atomic.Int64
 }
 
 // New prepares an engine; Run executes it once.
@@ -81,7 +88,17 @@ func New(opts Options, spec Spec) *Engine {
 		spec.Downloads = 1
 	}
 	b := opts.Bulk
-	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet()}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 10 * time.Second
+	}
+	e := &Engine{opts: opts, spec: spec, log: opts.Log, seen: newIDSet(), track: newTracker(opts.Log, spec.Resume), incomplete: &incomplete{log: opts.Log}}
+	prev := spec.Request.OnIncomplete
+	e.spec.Request.OnIncomplete = func(scope string, cause error) {
+		e.incomplete.report(scope, cause)
+		if prev != nil {
+			prev(scope, cause)
+		}
+	}
 	e.sink = NewSink(SinkOptions{
 		Client:         opts.Client,
 		Index:          spec.Index,
@@ -89,8 +106,6 @@ func New(opts Options, spec Spec) *Engine {
 		ChunkSize:      b.ChunkSize,
 		ChunkMaxBytes:  config.MiB(b.ChunkMaxMemSize),
 		MaxConcurrency: b.MaxConcurrency,
-		MaxRetries:     opts.MaxRetries,
-		RetryInterval:  opts.RetryInterval,
 		OpsLogging:     b.EnableOperationsLogging,
 		Log:            opts.Log,
 		Monitor: ErrorMonitorConfig{
@@ -118,11 +133,24 @@ func VolumeMiB(bytes int64) int64 {
 	return int64(math.RoundToEven(float64(bytes) / (1024 * 1024)))
 }
 
-// Progress reports written documents so far.
+// Progress reports written documents so far, those of the run a resumed
+// job continues included.
 func (e *Engine) Progress() Progress {
 	st := e.sink.Stats()
-	return Progress{Indexed: st.Indexed, VolumeBytes: st.IndexedBytes, Deleted: st.Deleted}
+	p := Progress{Indexed: st.Indexed, VolumeBytes: st.IndexedBytes, Deleted: st.Deleted}
+	if e.spec.Resume != nil {
+		p.add(e.spec.Resume.Progress)
+	}
+	return p
 }
+
+// Checkpoint returns the newest durable checkpoint of the source (the one
+// the job resumed from until a newer one is durable), nil when there is
+// none.
+func (e *Engine) Checkpoint() *Checkpoint { return e.track.latest() }
+
+// resumed reports a job that continues from a checkpoint.
+func (e *Engine) resumed() bool { return e.spec.Resume != nil && e.spec.Resume.Checkpoint != nil }
 
 // Counters returns the detailed counters, named as in the original where
 // it has the same counter.
@@ -137,6 +165,7 @@ func (e *Engine) Counters() map[string]int64 {
 		"doc_deletes_queued":        e.deletes.Load(),
 		"binary_docs_downloaded":    e.downloaded.Load(),
 		"binary_docs_failed":        e.contentFailed.Load(),
+		"docs_content_kept":         e.keptContent.Load(),
 		"docs_dropped_too_large":    e.tooLarge.Load(),
 		"bulk_requests":             st.Requests,
 		"bulk_item_retries":         st.Retried,
@@ -148,26 +177,76 @@ func (e *Engine) Counters() map[string]int64 {
 		"deletes_of_missing_docs":   st.DeleteMissing,
 		"bulk_item_results_created": st.Created,
 		"bulk_item_results_updated": st.Updated,
+		"bulk_requests_repeated":    st.Repeated,
 	}
 }
 
 // ItemErrors returns the last documents Elasticsearch refused.
 func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 
+// IncompleteListing says what the source could not list; nil when it
+// listed everything.
+func (e *Engine) IncompleteListing() *IncompleteListing { return e.incomplete.summary() }
+
 // Run executes the job. It returns when every queued operation has an
 // outcome, or with the first error (source failure, error budget spent,
-// Elasticsearch unreachable, cancellation).
+// Elasticsearch unreachable, cancellation). A job whose source reported
+// part of its listing as unreadable writes everything it read, deletes
+// nothing, and returns an *IncompleteListingError.
+//
+// When ctx ends, the source stops and nothing more is sent, but requests
+// already in flight are waited for (up to StopGrace): one cut off may still
+// be applied by Elasticsearch, and the index would then hold documents the
+// job never counted.
 func (e *Engine) Run(ctx context.Context) error {
 	b := e.opts.Bulk
 	q := newQueue(b.QueueMaxSize, config.MiB(b.QueueMaxMemSize), config.Seconds(b.QueueRefreshTimeout))
 	defer e.seen.close()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return e.sink.Run(gctx, q.ch) })
-	g.Go(func() error {
-		defer q.close()
-		return e.produce(gctx, q)
-	})
-	return g.Wait()
+	e.spec.Request.OnCheckpoint = e.track.save
+	if e.resumed() {
+		e.spec.Request.Checkpoint = e.spec.Resume.Checkpoint
+		e.log.Info("Resuming from the source's last checkpoint; documents indexed before it are kept, and this job deletes no stale documents", "indexed_before", e.spec.Resume.Progress.Indexed)
+	}
+	pctx, stopProducer := context.WithCancelCause(ctx)
+	defer stopProducer(nil)
+	sctx, abortSink := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abortSink(nil)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		e.sink.Stop(context.Cause(ctx))
+		t := time.NewTimer(e.opts.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			abortSink(context.Cause(ctx))
+		case <-finished:
+		}
+	}()
+	sinkErr := make(chan error, 1)
+	go func() {
+		err := e.sink.Run(sctx, q.ch)
+		if err != nil {
+			stopProducer(err)
+		}
+		sinkErr <- err
+	}()
+	perr := e.produce(pctx, q)
+	q.close()
+	serr := <-sinkErr
+	// A sink failure stops the producer, whose error is then only the echo.
+	if serr != nil && (perr == nil || pctx.Err() != nil) {
+		return serr
+	}
+	if perr != nil {
+		return perr
+	}
+	return e.incomplete.err()
 }
 
 func (e *Engine) produce(ctx context.Context, q *queue) error {
@@ -194,6 +273,7 @@ type prepared struct {
 	id   string
 	body map[string]any
 	doc  connector.Document
+	seq  uint64 // the emit's number for the checkpoint watermark
 }
 
 func (e *Engine) prepare(doc connector.Document) (*prepared, error) {
@@ -250,6 +330,7 @@ func (e *Engine) enqueue(ctx context.Context, q *queue, kind OpKind, p *prepared
 		if _, hasAttachment := p.body[extract.FieldAttachment]; !hasAttachment && int64(len(body)) > limit {
 			e.tooLarge.Add(1)
 			e.log.Warn("Document is larger than elasticsearch.bulk.max_text_document_size and is not indexed", "doc_id", p.id, "bytes", len(body), "limit_bytes", limit)
+			e.track.settle(p.seq, Progress{})
 			return nil
 		}
 	}
@@ -259,7 +340,9 @@ func (e *Engine) enqueue(ctx context.Context, q *queue, kind OpKind, p *prepared
 	case OpIndex:
 		e.creates.Add(1)
 	}
-	return q.put(ctx, &Op{Kind: kind, ID: p.id, Body: body})
+	op := &Op{Kind: kind, ID: p.id, Body: body}
+	e.track.track(op, p.seq)
+	return q.put(ctx, op)
 }
 
 // downloads runs content downloads with bounded concurrency.
@@ -308,31 +391,32 @@ func (d *downloads) wait() error {
 	return d.failed()
 }
 
-// withContent downloads and extracts a document's content, then queues it.
-// A content failure costs the document its body, never the document.
-func (e *Engine) withContent(ctx context.Context, p *prepared) {
+// withContent downloads and extracts a document's content into its body.
+// It reports false when the download or extraction failed; content skipped
+// on purpose (type, size) is not a failure.
+func (e *Engine) withContent(ctx context.Context, p *prepared) bool {
 	c := p.doc.Content
 	ex := e.spec.Extractor
 	if err := ex.Check(c.Name, c.Size); err != nil {
 		e.log.Debug("Content not extracted", "doc_id", p.id, "file", c.Name, "reason", err.Error())
-		return
+		return true
 	}
 	r, err := c.Open(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not download the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not download the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	defer r.Close()
 	out, err := ex.Extract(ctx, c.Name, r, c.Size)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.contentFailed.Add(1)
-			e.log.Warn("Could not extract the document's content; indexing it without", "doc_id", p.id, "file", c.Name, "error", err.Error())
+			e.log.Warn("Could not extract the document's content; its other fields are updated and its indexed content kept", "doc_id", p.id, "file", c.Name, "error", err.Error())
 		}
-		return
+		return false
 	}
 	if out.Warning != "" {
 		e.log.Warn(out.Warning, "doc_id", p.id, "file", c.Name)
@@ -341,12 +425,15 @@ func (e *Engine) withContent(ctx context.Context, p *prepared) {
 		p.body[k] = v
 	}
 	e.downloaded.Add(1)
+	return true
 }
 
 func (e *Engine) emitIndex(ctx context.Context, q *queue, dl *downloads, p *prepared, kind OpKind) error {
 	if p.doc.Content != nil && e.spec.Extractor != nil {
 		return dl.go_(ctx, func() error {
-			e.withContent(ctx, p)
+			if !e.withContent(ctx, p) {
+				return e.enqueueKeepingContent(ctx, q, p)
+			}
 			return e.enqueue(ctx, q, kind, p)
 		})
 	}
@@ -380,15 +467,18 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 			return err
 		}
 		e.extracted.Add(1)
+		seq := e.track.begin()
 		p, err := e.prepare(doc)
 		if err != nil {
 			return err
 		}
+		p.seq = seq
 		drop, err := e.filterOut(p)
 		if err != nil || drop {
+			e.track.settle(seq, Progress{})
 			return err
 		}
-		if before > 0 {
+		if before > 0 && !e.resumed() {
 			if err := e.seen.add(p.id); err != nil {
 				return err
 			}
@@ -396,6 +486,7 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 		if stamps != nil {
 			if _, same := stamps.lookup(p.id, p.doc.Timestamp); same {
 				e.unchanged.Add(1)
+				e.track.settle(seq, Progress{})
 				return nil
 			}
 		}
@@ -404,8 +495,14 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	if werr := dl.wait(); err == nil {
 		err = werr
 	}
-	if err != nil || before == 0 {
+	if err != nil || before == 0 || e.resumed() {
 		return err
+	}
+	if e.incomplete.any() {
+		// A document in a part that could not be read is not a deleted one.
+		e.incomplete.skipDeletions()
+		e.log.Warn("The listing was incomplete: skipping the deletion of stale documents in this sync")
+		return nil
 	}
 	return e.deleteUnseen(ctx, q)
 }
@@ -440,18 +537,23 @@ func (e *Engine) produceIncremental(ctx context.Context, q *queue) error {
 			return err
 		}
 		e.extracted.Add(1)
+		seq := e.track.begin()
 		p, err := e.prepare(ch.Document)
 		if err != nil {
 			return err
 		}
+		p.seq = seq
 		drop, err := e.filterOut(p)
 		if err != nil || drop {
+			e.track.settle(seq, Progress{})
 			return err
 		}
 		switch ch.Op {
 		case connector.OpDelete:
 			e.deletes.Add(1)
-			return q.put(ctx, &Op{Kind: OpDelete, ID: p.id})
+			op := &Op{Kind: OpDelete, ID: p.id}
+			e.track.track(op, seq)
+			return q.put(ctx, op)
 		case connector.OpUpdate:
 			return e.emitIndex(ctx, q, dl, p, OpUpdate)
 		case connector.OpIndex, "":

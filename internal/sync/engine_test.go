@@ -107,7 +107,7 @@ func run(t *testing.T, client *es.Client, spec Spec, mutate func(*config.Bulk)) 
 	if spec.JobType == "" {
 		spec.JobType = protocol.JobFull
 	}
-	e := New(Options{Client: client, Bulk: bulk, MaxRetries: 5, RetryInterval: time.Millisecond, Log: quiet()}, spec)
+	e := New(Options{Client: client, Bulk: bulk, Log: quiet()}, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return e, e.Run(ctx)
@@ -400,7 +400,7 @@ func TestCancellationStopsPromptly(t *testing.T) {
 	srv.Faults().Add(estest.Fault{Path: "/_bulk", Delay: estest.Duration(2 * time.Second)})
 	bulk := config.Default().Elasticsearch.Bulk
 	bulk.ChunkSize = 10
-	e := New(Options{Client: client, Bulk: bulk, MaxRetries: 1, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: &fakeSource{n: 100000}})
+	e := New(Options{Client: client, Bulk: bulk, Log: quiet()}, Spec{JobType: protocol.JobFull, Index: "search-test", Pipeline: protocol.DefaultPipeline, Source: &fakeSource{n: 100000}})
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()

@@ -9,13 +9,20 @@ import (
 	"github.com/connectors-go/connectors/internal/es"
 )
 
-// scanIndex streams the id and _timestamp of every document of an index,
-// with a scroll in _doc order as the original does. A missing index has no
-// documents.
+// scanPage is how many documents one page of a scan holds.
+const scanPage = 1000
+
+// scanIndex streams the id and _timestamp of every document of an index in
+// index order. A missing index has no documents.
+//
+// The original uses a scroll; we page through a point in time with
+// search_after instead, because a scroll page whose answer is lost cannot be
+// asked for again (the retry gets the next page, and the lost page's stale
+// documents would escape deletion), while a search_after page can.
 func scanIndex(ctx context.Context, client *es.Client, index string, each func(id, stamp string) error) error {
 	type page struct {
-		ScrollID string `json:"_scroll_id"`
-		Shards   struct {
+		PitID  string `json:"pit_id"`
+		Shards struct {
 			Failed int `json:"failed"`
 		} `json:"_shards"`
 		Hits struct {
@@ -24,6 +31,7 @@ func scanIndex(ctx context.Context, client *es.Client, index string, each func(i
 				Source struct {
 					Timestamp any `json:"_timestamp"`
 				} `json:"_source"`
+				Sort []json.RawMessage `json:"sort"`
 			} `json:"hits"`
 		} `json:"hits"`
 	}
@@ -31,33 +39,47 @@ func scanIndex(ctx context.Context, client *es.Client, index string, each func(i
 	// would escape this one's diff. Failure is harmless: the cluster's own
 	// refresh catches up by the next sync.
 	_ = client.Request(ctx, "POST", "/"+url.PathEscape(index)+"/_refresh?ignore_unavailable=true", nil, nil)
-	body := map[string]any{"sort": []any{"_doc"}, "_source": []string{"_timestamp"}, "size": 1000}
-	var p page
-	err := client.Request(ctx, "POST", "/"+url.PathEscape(index)+"/_search?scroll=5m", body, &p)
+	var pit struct {
+		ID string `json:"id"`
+	}
+	err := client.Request(ctx, "POST", "/"+url.PathEscape(index)+"/_pit?keep_alive=5m", nil, &pit)
 	if es.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("cannot list the documents of index %s: %w", index, err)
 	}
-	scrollID := p.ScrollID
+	pitID := pit.ID
 	defer func() {
-		if scrollID != "" {
-			// Free the scroll even when the sync is being cancelled.
-			_ = client.Request(context.WithoutCancel(ctx), "DELETE", "/_search/scroll", map[string]any{"scroll_id": scrollID}, nil)
-		}
+		// Free the point in time even when the sync is being cancelled.
+		_ = client.Request(context.WithoutCancel(ctx), "DELETE", "/_pit", map[string]any{"id": pitID}, nil)
 	}()
+	var after []json.RawMessage
 	for {
+		body := map[string]any{
+			"size":             scanPage,
+			"_source":          []string{"_timestamp"},
+			"sort":             []any{"_shard_doc"},
+			"pit":              map[string]any{"id": pitID, "keep_alive": "5m"},
+			"track_total_hits": false,
+		}
+		if after != nil {
+			body["search_after"] = after
+		}
+		var p page
+		if err := client.Request(ctx, "POST", "/_search", body, &p); err != nil {
+			return fmt.Errorf("cannot list the documents of index %s: %w", index, err)
+		}
 		if p.Shards.Failed > 0 {
 			return fmt.Errorf("cannot list the documents of index %s: %d shards failed", index, p.Shards.Failed)
 		}
-		if len(p.Hits.Hits) == 0 {
-			return nil
+		if p.PitID != "" {
+			pitID = p.PitID
 		}
-		for _, h := range p.Hits.Hits {
+		hits := p.Hits.Hits
+		for _, h := range hits {
 			// The document's _id is what a delete needs and what this
 			// service indexes with (it equals _source.id).
-			id := h.ID
 			stamp := ""
 			if h.Source.Timestamp != nil {
 				if s, ok := h.Source.Timestamp.(string); ok {
@@ -67,16 +89,16 @@ func scanIndex(ctx context.Context, client *es.Client, index string, each func(i
 					stamp = string(b)
 				}
 			}
-			if err := each(id, stamp); err != nil {
+			if err := each(h.ID, stamp); err != nil {
 				return err
 			}
 		}
-		if p.ScrollID != "" {
-			scrollID = p.ScrollID
+		if len(hits) < scanPage {
+			return nil
 		}
-		p = page{}
-		if err := client.Request(ctx, "POST", "/_search/scroll", map[string]any{"scroll": "5m", "scroll_id": scrollID}, &p); err != nil {
-			return fmt.Errorf("cannot list the documents of index %s: %w", index, err)
+		after = hits[len(hits)-1].Sort
+		if len(after) == 0 {
+			return fmt.Errorf("cannot list the documents of index %s: a page came without sort values", index)
 		}
 	}
 }

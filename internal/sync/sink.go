@@ -45,14 +45,26 @@ type Op struct {
 	// done, when set, is called once the operation has a final outcome
 	// (written, or failed for good); the queue uses it to free memory.
 	done func()
-	// attempt counts item-level retries.
-	attempt int
+	// retry paces item-level retries; nil until the first one.
+	retry *es.Retrier
+	// resent: a request carrying this op may have been carried out
+	// although its answer was lost, so this op's outcome can be the echo
+	// of that attempt (a delete answered 404, an index answered updated).
+	resent bool
+	// settled, when set, learns the final outcome: acked when Elasticsearch
+	// answered the item for good, ok when that answer was a success.
+	settled   func(acked, ok bool)
+	acked, ok bool
 }
 
 func (o *Op) finish() {
 	if o.done != nil {
 		o.done()
 		o.done = nil
+	}
+	if o.settled != nil {
+		o.settled(o.acked, o.ok)
+		o.settled = nil
 	}
 }
 
@@ -82,14 +94,16 @@ type SinkOptions struct {
 	ChunkSize      int   // NDJSON lines per request
 	ChunkMaxBytes  int64 // bytes per request
 	MaxConcurrency int
-	// MaxRetries and RetryInterval govern item-level retries (429 items and
-	// rejected executions); whole requests are retried by the client.
-	MaxRetries    int
-	RetryInterval time.Duration
-	Monitor       ErrorMonitorConfig
-	OpsLogging    bool
-	Log           *slog.Logger
-	Sleep         func(ctx context.Context, d time.Duration) error
+	// Retry paces item-level retries (items answered 429/503 or
+	// es_rejected_execution_exception) within its budget, counted per item
+	// from its first refusal; whole requests are retried by the client. The
+	// zero value means the client's policy.
+	Retry      es.RetryPolicy
+	Monitor    ErrorMonitorConfig
+	OpsLogging bool
+	Log        *slog.Logger
+	Sleep      func(ctx context.Context, d time.Duration) error
+	Now        func() time.Time
 }
 
 // ItemError is a document Elasticsearch refused for good.
@@ -131,6 +145,9 @@ type SinkStats struct {
 	Created       int64
 	Updated       int64
 	DeleteMissing int64 // deletes of documents already gone
+	// Repeated counts _bulk requests sent again after an attempt whose
+	// answer was lost (and which Elasticsearch may have carried out).
+	Repeated int64
 }
 
 // Sink batches operations into _bulk requests.
@@ -138,9 +155,13 @@ type Sink struct {
 	opts SinkOptions
 	log  *slog.Logger
 
-	indexed, indexedBytes, deleted, failed, noop, retried, requests, created, updated, deleteMissing atomic.Int64
+	indexed, indexedBytes, deleted, failed, noop, retried, requests, created, updated, deleteMissing, repeated atomic.Int64
 
 	monitor *errorMonitor
+
+	stopOnce  gosync.Once
+	stopping  chan struct{}
+	stopCause error
 
 	mu       gosync.Mutex
 	inflight map[int]*batch // by batch number, for per-id ordering
@@ -163,13 +184,19 @@ func NewSink(opts SinkOptions) *Sink {
 	if opts.Sleep == nil {
 		opts.Sleep = es.Sleep
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Retry == (es.RetryPolicy{}) && opts.Client != nil {
+		opts.Retry = opts.Client.Policy()
+	}
 	if opts.MaxConcurrency < 1 {
 		opts.MaxConcurrency = 1
 	}
 	if opts.ChunkSize < 2 {
 		opts.ChunkSize = 2
 	}
-	return &Sink{opts: opts, log: opts.Log, monitor: newErrorMonitor(opts.Monitor), inflight: map[int]*batch{}}
+	return &Sink{opts: opts, log: opts.Log, monitor: newErrorMonitor(opts.Monitor), inflight: map[int]*batch{}, stopping: make(chan struct{})}
 }
 
 // Stats returns a snapshot of the counters.
@@ -178,6 +205,7 @@ func (s *Sink) Stats() SinkStats {
 		Indexed: s.indexed.Load(), IndexedBytes: s.indexedBytes.Load(), Deleted: s.deleted.Load(),
 		Failed: s.failed.Load(), Noop: s.noop.Load(), Retried: s.retried.Load(), Requests: s.requests.Load(),
 		Created: s.created.Load(), Updated: s.updated.Load(), DeleteMissing: s.deleteMissing.Load(),
+		Repeated: s.repeated.Load(),
 	}
 }
 
@@ -212,6 +240,9 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		case <-s.stopping:
+			s.failRemaining(b)
+			return s.stopCause
 		}
 		b.done = make(chan struct{})
 		s.mu.Lock()
@@ -236,8 +267,7 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 			}
 			for _, op := range again {
 				pendingRetries.Add(1)
-				go func(op *Op) {
-					wait := s.opts.RetryInterval * time.Duration(op.attempt)
+				go func(op *Op, wait time.Duration) {
 					if err := s.opts.Sleep(ctx, wait); err != nil {
 						pendingRetries.Add(-1)
 						op.finish()
@@ -249,7 +279,7 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 						pendingRetries.Add(-1)
 						op.finish()
 					}
-				}(op)
+				}(op.op, op.wait)
 			}
 		}()
 		return nil
@@ -296,6 +326,11 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		case <-ctx.Done():
 			s.failRemaining(cur)
 			return context.Cause(ctx)
+		case <-s.stopping:
+			// Requests already sent are waited for (the deferred Wait), so
+			// that what was counted is what Elasticsearch applied.
+			s.failRemaining(cur)
+			return s.stopCause
 		case op, ok = <-inCh:
 			if !ok {
 				inOpen = false
@@ -324,6 +359,15 @@ func (s *Sink) Run(ctx context.Context, in <-chan *Op) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// Stop makes Run send nothing more: it waits for the requests in flight
+// and returns cause, leaving the rest of the queue unsent.
+func (s *Sink) Stop(cause error) {
+	s.stopOnce.Do(func() {
+		s.stopCause = cause
+		close(s.stopping)
+	})
 }
 
 func (s *Sink) busy() bool {
@@ -391,9 +435,15 @@ func (it bulkItem) result() *itemResult {
 	return nil
 }
 
+// retryOp is an item to send again after wait.
+type retryOp struct {
+	op   *Op
+	wait time.Duration
+}
+
 // send writes one batch and returns the items to retry. An error means the
 // whole request failed after the client's retries: the sync cannot go on.
-func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
+func (s *Sink) send(ctx context.Context, b *batch) ([]retryOp, error) {
 	body := newBulkBody(s.opts.Index, b.ops)
 	path := "/_bulk"
 	if s.opts.Pipeline != "" {
@@ -415,6 +465,12 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		return nil, fmt.Errorf("bulk request to index %s failed: %w", s.opts.Index, err)
 	}
 	defer res.Body.Close()
+	if es.Repeated(res) {
+		s.repeated.Add(1)
+		for _, op := range b.ops {
+			op.resent = true
+		}
+	}
 	var parsed struct {
 		Errors bool       `json:"errors"`
 		Items  []bulkItem `json:"items"`
@@ -433,7 +489,9 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		if res.StatusCode == http.StatusForbidden {
 			return nil, fmt.Errorf("connector is not authorized to write to index [%s]: the API key may need to be regenerated (status 403: %s)", s.opts.Index, e.Error.Reason)
 		}
-		return nil, fmt.Errorf("bulk request to index %s failed: %d %s: %s", s.opts.Index, res.StatusCode, e.Error.Type, e.Error.Reason)
+		// Typed, so that the service can tell an unavailable cluster (5xx, 429)
+		// from a request it refused.
+		return nil, fmt.Errorf("bulk request to index %s failed: %w", s.opts.Index, &es.Error{Status: res.StatusCode, Type: e.Error.Type, Reason: e.Error.Reason})
 	}
 	if err := json.NewDecoder(res.Body).Decode(&parsed); err != nil {
 		for _, op := range b.ops {
@@ -447,7 +505,7 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		}
 		return nil, fmt.Errorf("bulk answer has %d items for %d operations", len(parsed.Items), len(b.ops))
 	}
-	var again []*Op
+	var again []retryOp
 	for i, op := range b.ops {
 		r := parsed.Items[i].result()
 		if r == nil {
@@ -458,11 +516,15 @@ func (s *Sink) send(ctx context.Context, b *batch) ([]*Op, error) {
 		if s.opts.OpsLogging {
 			s.log.Debug("Bulk item", "op", op.Kind.String(), "id", op.ID, "status", r.Status, "result", r.Result)
 		}
-		if s.retryable(r) && op.attempt < s.opts.MaxRetries {
-			op.attempt++
-			s.retried.Add(1)
-			again = append(again, op)
-			continue
+		if s.retryable(r) {
+			if op.retry == nil {
+				op.retry = s.opts.Retry.NewRetrier(nil)
+			}
+			if wait, ok := op.retry.Next(s.opts.Now(), 0); ok {
+				s.retried.Add(1)
+				again = append(again, retryOp{op, wait})
+				continue
+			}
 		}
 		s.record(op, r)
 		op.finish()
@@ -481,6 +543,7 @@ func (s *Sink) retryable(r *itemResult) bool {
 }
 
 func (s *Sink) record(op *Op, r *itemResult) {
+	op.acked = true
 	if r.Error != nil || r.Status >= 300 && !(op.Kind == OpDelete && r.Status == http.StatusNotFound) {
 		e := ItemError{Op: op.Kind.String(), ID: op.ID, Status: r.Status}
 		if r.Error == nil {
@@ -493,12 +556,14 @@ func (s *Sink) record(op *Op, r *itemResult) {
 		return
 	}
 	s.monitor.success()
+	op.ok = true
 	switch op.Kind {
 	case OpDelete:
 		s.deleted.Add(1)
-		if r.Result == "not_found" || r.Status == http.StatusNotFound {
+		if (r.Result == "not_found" || r.Status == http.StatusNotFound) && !op.resent {
 			// Already gone: the original counts this as an error that can
-			// fail the sync; for us the document is as wanted.
+			// fail the sync; for us the document is as wanted. (After a lost
+			// answer, the lost attempt most likely deleted it.)
 			s.deleteMissing.Add(1)
 		}
 	default:

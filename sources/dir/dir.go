@@ -17,7 +17,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
@@ -138,8 +140,16 @@ func (s *Source) checkRoot() error {
 	return nil
 }
 
-// Docs emits one document per matching file, walking the tree as it goes.
-func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(connector.Document) error) error {
+// checkpointEvery is how many files Docs emits between two checkpoints.
+const checkpointEvery = 250
+
+// Docs emits one document per matching file, walking the tree in name order as it goes. Every
+// checkpointEvery files it saves a checkpoint, {"after": "<path of the last file, relative to
+// the directory>"}; given one, it skips that file and everything before it in the walk. Files
+// added since the earlier run before that point are picked up by the next sync. A folder or file
+// below the root that cannot be read is reported to the service (which then deletes nothing) and
+// the walk goes on; an unreadable root fails the sync.
+func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	pat, err := compilePattern(s.pattern)
 	if err != nil {
 		return fmt.Errorf("configuration field \"pattern\": %w", err)
@@ -150,20 +160,29 @@ func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(co
 	if err := s.checkRoot(); err != nil {
 		return err
 	}
-	w := &walker{
-		pat: pat,
-		log: s.log,
-		visit: func(path string, info fs.FileInfo) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := emit(document(path, info)); err != nil {
-				return &emitError{err}
-			}
-			return nil
-		},
+	root := cleanPath(s.dir)
+	w := &walker{pat: pat, report: req.ReportIncomplete}
+	if after, ok := req.Checkpoint["after"].(string); ok && after != "" {
+		w.after = strings.Split(after, "/")
+		s.log.Info("Resuming the walk after a checkpoint", "after", after)
 	}
-	if err := w.walk(ctx, cleanPath(s.dir)); err != nil {
+	emitted := 0
+	w.visit = func(path string, info fs.FileInfo) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := emit(document(path, info)); err != nil {
+			return &emitError{err}
+		}
+		emitted++
+		// A path that is not valid UTF-8 would not survive JSON; the next one will do.
+		if emitted >= checkpointEvery && utf8.ValidString(path) {
+			req.SaveCheckpoint(map[string]any{"after": relative(root, path)})
+			emitted = 0
+		}
+		return nil
+	}
+	if err := w.walk(ctx, root); err != nil {
 		// Emit and context errors are returned as they are, so errors.Is finds them;
 		// anything else concerns the directory.
 		if ctx.Err() == nil && !errors.Is(err, errEmit) {
@@ -172,6 +191,17 @@ func (s *Source) Docs(ctx context.Context, _ connector.DocsRequest, emit func(co
 		return err
 	}
 	return ctx.Err()
+}
+
+// relative returns path, which the walk built by joining names onto root, relative to root.
+func relative(root, path string) string {
+	switch {
+	case root == ".":
+		return path
+	case strings.HasSuffix(root, "/"):
+		return path[len(root):]
+	}
+	return path[len(root)+1:]
 }
 
 // errEmit marks errors returned by emit, which Docs passes on as they are.

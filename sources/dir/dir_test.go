@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -53,8 +57,125 @@ func TestAcceptanceLargeTree(t *testing.T) {
 			n++
 		}
 	}
+	// One folder of 40 files unreadable: the source must say so and list the other files.
+	unreadable := func(*testing.T) func() { return dir.FailOpen(filepath.Join(root, "dc"), fs.ErrPermission) }
 	connectortest.Run(t, dir.Factory, map[string]any{"directory": root, "pattern": "**/*.txt"},
-		connectortest.ExpectDocs(n), connectortest.MaxFileSize(16))
+		connectortest.ExpectDocs(n), connectortest.MaxFileSize(16), connectortest.Unreadable(unreadable, n-40))
+}
+
+// TestUnreadablePartsAreReported: what cannot be read below the root is reported and the walk
+// goes on; what vanished during the walk is simply gone; an unreadable root fails the sync.
+func TestUnreadablePartsAreReported(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt", "5.txt"} {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(root, "dangling.txt")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		breakData   func() func()
+		wantPaths   []string
+		wantReports []string
+		wantErr     string
+	}{
+		{"complete", func() func() { return func() {} }, []string{"5.txt", "a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt"}, nil, ""},
+		{"folder without permission", func() func() { return dir.FailOpen(filepath.Join(root, "a"), fs.ErrPermission) },
+			[]string{"5.txt", "b/3.txt", "c/4.txt"}, []string{"a: open " + filepath.Join(root, "a") + ": permission denied"}, ""},
+		{"folder removed during the walk", func() func() { return dir.FailOpen(filepath.Join(root, "b"), fs.ErrNotExist) },
+			[]string{"5.txt", "a/1.txt", "a/2.txt", "c/4.txt"}, nil, ""},
+		{"file that cannot be examined", func() func() { return dir.FailStat(filepath.Join(root, "c", "4.txt"), fs.ErrPermission) },
+			[]string{"5.txt", "a/1.txt", "a/2.txt", "b/3.txt"}, []string{"c/4.txt: stat " + filepath.Join(root, "c", "4.txt") + ": permission denied"}, ""},
+		{"file removed during the walk", func() func() { return dir.FailStat(filepath.Join(root, "5.txt"), fs.ErrNotExist) },
+			[]string{"a/1.txt", "a/2.txt", "b/3.txt", "c/4.txt"}, nil, ""},
+		{"root without permission", func() func() { return dir.FailOpen(root, fs.ErrPermission) }, nil, nil, `configuration field "directory"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			restore := tt.breakData()
+			defer restore()
+			var reports []string
+			req := connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+				reports = append(reports, strings.TrimPrefix(scope, root+"/")+": "+cause.Error())
+			}}
+			var paths []string
+			err := newSource(t, map[string]any{"directory": root}).Docs(context.Background(), req, func(d connector.Document) error {
+				paths = append(paths, strings.TrimPrefix(d.Fields["path"].(string), root+"/"))
+				return nil
+			})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(paths)
+			if strings.Join(paths, ",") != strings.Join(tt.wantPaths, ",") {
+				t.Errorf("paths %v, want %v", paths, tt.wantPaths)
+			}
+			if strings.Join(reports, ",") != strings.Join(tt.wantReports, ",") {
+				t.Errorf("reports %q, want %q", reports, tt.wantReports)
+			}
+		})
+	}
+}
+
+// TestUnreadableFolderWithPermissions makes a folder unreadable the real way; root is not
+// stopped by permissions (internal/e2e runs the service as an unprivileged user for that case).
+func TestUnreadableFolderWithPermissions(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("permissions do not stop root; TestUnreadableFolderKeepsItsDocuments in internal/e2e drops privileges")
+	}
+	root := t.TempDir()
+	locked := filepath.Join(root, "locked")
+	for _, p := range []string{filepath.Join(locked, "secret.txt"), filepath.Join(root, "open.txt")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(locked, 0o755)
+	var scopes []string
+	var n int
+	err := newSource(t, map[string]any{"directory": root}).Docs(context.Background(),
+		connector.DocsRequest{OnIncomplete: func(scope string, _ error) { scopes = append(scopes, scope) }},
+		func(connector.Document) error { n++; return nil })
+	if err != nil || n != 1 || len(scopes) != 1 || scopes[0] != locked {
+		t.Fatalf("err %v, %d documents, reports %v", err, n, scopes)
+	}
+}
+
+func newSource(t *testing.T, cfg map[string]any) connector.Source {
+	t.Helper()
+	stored, err := dir.Factory.ConfigurationWith(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dir.Factory.NewConfig(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := dir.Factory.New(c, connector.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }
 
 func collect(t *testing.T, cfg map[string]any) []connector.Document {
@@ -206,6 +327,71 @@ func TestReadmeSampleConfiguration(t *testing.T) {
 			if string(a) != string(b) {
 				t.Errorf("README %s.%s = %s, the factory writes %s", fd.Key, k, a, b)
 			}
+		}
+	}
+}
+
+// docsFrom runs Docs with checkpoint on the request, returning the emitted paths and the
+// checkpoints saved, each with the number of documents emitted when it was saved.
+func docsFrom(t *testing.T, root string, checkpoint map[string]any) (paths []string, saved []map[string]any, at []int) {
+	t.Helper()
+	stored, err := dir.Factory.ConfigurationWith(map[string]any{"directory": root, "pattern": "**/*.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dir.Factory.NewConfig(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := dir.Factory.New(c, connector.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	req := connector.DocsRequest{Checkpoint: checkpoint, OnCheckpoint: func(cp map[string]any) {
+		// Stored as JSON, as the service does.
+		data, _ := json.Marshal(cp)
+		var back map[string]any
+		_ = json.Unmarshal(data, &back)
+		saved = append(saved, back)
+		at = append(at, len(paths))
+	}}
+	err = src.Docs(context.Background(), req, func(d connector.Document) error {
+		paths = append(paths, d.Fields["path"].(string))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths, saved, at
+}
+
+// TestDocsResumeFromEveryCheckpoint: a sync resumed from any checkpoint emits exactly the files
+// the first run had not emitted before saving it.
+func TestDocsResumeFromEveryCheckpoint(t *testing.T) {
+	root := t.TempDir()
+	for d := range 7 {
+		sub := filepath.Join(root, fmt.Sprintf("d%d", d), "inner")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 130 {
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%03d.txt", f)), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all, saved, at := docsFrom(t, root, nil)
+	if len(all) != 7*130 || len(saved) != len(all)/250 {
+		t.Fatalf("%d files, %d checkpoints", len(all), len(saved))
+	}
+	for i, cp := range saved {
+		if want := strings.TrimPrefix(all[at[i]-1], root+"/"); cp["after"] != want {
+			t.Fatalf("checkpoint %d is %v, want the last emitted file %q", i, cp, want)
+		}
+		rest, _, _ := docsFrom(t, root, cp)
+		if want := all[at[i]:]; !slices.Equal(rest, want) {
+			t.Fatalf("resumed after %v: %d files, want %d", cp["after"], len(rest), len(want))
 		}
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
+	"syscall"
 	"unicode"
 )
 
@@ -227,79 +227,115 @@ func (p *pattern) matchesFile(states []int, name string) bool {
 	return false
 }
 
-// walker streams the files matching a pattern under a root, one directory batch at a time.
+// walker streams the files matching a pattern under a root, directory by directory in name
+// order (byte order of the names). The order makes a position in the walk meaningful across
+// runs: a resumed sync skips every file up to the checkpoint's path and continues after it.
 type walker struct {
 	pat   *pattern
-	log   *slog.Logger
 	visit func(path string, info fs.FileInfo) error
+	// report receives what could not be read below the root (a folder that cannot be opened or
+	// listed to the end, a file that cannot be examined); the walk goes on with the rest.
+	report func(path string, err error)
+	// after, when set, are the components (relative to the root) of the last file visited by an
+	// earlier run: that file and everything before it in the walk are skipped.
+	after []string
 }
 
-// readBatch bounds how many directory entries are held at once, so a huge flat directory does
-// not have to be listed in memory.
-const readBatch = 256
+// File system access of the walk; tests replace them to make part of a tree unreadable even to
+// root, which permissions cannot do.
+var (
+	openDir  = os.Open
+	statPath = os.Stat
+)
 
-// walk visits root. Errors reading root are returned; errors reading a subdirectory are logged
-// and the subdirectory skipped.
+// walk visits root. Errors reading root are returned; what cannot be read below it is reported
+// and skipped. Something that vanished during the walk is neither: it is gone.
 func (w *walker) walk(ctx context.Context, root string) error {
 	if w.pat.noFiles {
 		return nil
 	}
-	return w.walkDir(ctx, root, w.pat.closure([]int{0}), true)
+	return w.walkDir(ctx, root, w.pat.closure([]int{0}), true, w.after)
 }
 
-func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot bool) error {
-	f, err := os.Open(dir)
+// walkDir visits one directory. Its entries are read at once and sorted, so a directory's
+// listing is held in memory while it is walked (about 100 bytes per entry). after, when
+// non-nil, is the rest of the resume path inside this directory.
+func (w *walker) walkDir(ctx context.Context, dir string, states []int, isRoot bool, after []string) error {
+	f, err := openDir(dir)
 	if err != nil {
 		if isRoot {
 			return err
 		}
-		w.log.Warn("skipping unreadable directory", "path", dir, "error", err)
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.report(dir, err)
+		}
 		return nil
 	}
-	defer f.Close()
-	for {
-		entries, err := f.ReadDir(readBatch)
-		for _, e := range entries {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := w.entry(ctx, dir, e, states); err != nil {
-				return err
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		if isRoot {
+			return err
+		}
+		// What was read before the error is still walked.
+		w.report(dir, fmt.Errorf("listing stopped part-way: %w", err))
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var below []string
+		if after != nil {
+			name := e.Name()
+			switch {
+			case name < after[0]:
+				continue // before the resume path: done in the earlier run
+			case name == after[0]:
+				below, after = after[1:], nil
+				if len(below) == 0 {
+					continue // the resume path's own file, visited in the earlier run
+				}
+			default:
+				after = nil
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if isRoot {
-				return err
-			}
-			w.log.Warn("stopped reading directory", "path", dir, "error", err)
-			return nil
+		if err := w.entry(ctx, dir, e, states, below); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
-func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []int) error {
+func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []int, below []string) error {
 	name := e.Name()
 	path := joinPath(dir, name)
 	symlink := e.Type()&fs.ModeSymlink != 0
 	isDir := e.IsDir()
 	var target fs.FileInfo
 	if symlink {
-		// Like pathlib, follow the link to learn what it points at; a dangling link is neither
-		// a file nor a directory.
-		if st, err := os.Stat(path); err == nil {
+		// Like pathlib, follow the link to learn what it points at; a dangling link (or a loop)
+		// is neither a file nor a directory, but a target we may not examine is unread.
+		st, err := statPath(path)
+		switch {
+		case err == nil:
 			target = st
 			isDir = st.IsDir()
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ELOOP):
+			w.report(path, err)
+			return nil
 		}
 	}
 	if !isDir && w.pat.matchesFile(states, name) {
 		info := target
 		if info == nil {
-			st, err := os.Stat(path)
-			if err != nil {
+			st, err := statPath(path)
+			if errors.Is(err, fs.ErrNotExist) {
 				// Vanished between listing and stat: pathlib's is_file() is false too.
+				return nil
+			}
+			if err != nil {
+				w.report(path, err)
 				return nil
 			}
 			info = st
@@ -312,7 +348,7 @@ func (w *walker) entry(ctx context.Context, dir string, e fs.DirEntry, states []
 	}
 	if isDir {
 		if next := w.pat.descend(states, name, symlink); len(next) > 0 {
-			return w.walkDir(ctx, path, next, false)
+			return w.walkDir(ctx, path, next, false, below)
 		}
 	}
 	return nil

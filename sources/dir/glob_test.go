@@ -5,7 +5,6 @@ package dir
 import (
 	"context"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -88,10 +87,10 @@ func globFiles(t *testing.T, root, p string) []string {
 		t.Fatalf("pattern %q: %v", p, err)
 	}
 	got := []string{}
-	w := &walker{pat: pat, log: slog.New(slog.DiscardHandler), visit: func(path string, _ fs.FileInfo) error {
+	w := &walker{pat: pat, visit: func(path string, _ fs.FileInfo) error {
 		got = append(got, strings.TrimPrefix(path, root+"/"))
 		return nil
-	}}
+	}, report: func(path string, err error) { t.Errorf("unexpected report: %s: %v", path, err) }}
 	if err := w.walk(context.Background(), root); err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +212,83 @@ func TestCleanPath(t *testing.T) {
 	}
 }
 
-// TestWalkLargeDirectory crosses the directory batch size, so streaming reads are exercised.
+// walkOrder lists the files a walk visits, in visiting order, relative to root; after is the
+// resume path.
+func walkOrder(t *testing.T, root, p string, after []string) []string {
+	t.Helper()
+	pat, err := compilePattern(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	w := &walker{pat: pat, after: after, visit: func(path string, _ fs.FileInfo) error {
+		got = append(got, strings.TrimPrefix(path, root+"/"))
+		return nil
+	}, report: func(path string, err error) { t.Errorf("unexpected report: %s: %v", path, err) }}
+	if err := w.walk(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func writeTree(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestWalkIsInNameOrder: directory by directory, entries in byte order of their names, so "b"
+// (a directory) comes before "b.txt" although "b/x" sorts after "b.txt" as a string.
+func TestWalkIsInNameOrder(t *testing.T) {
+	root := writeTree(t, "b.txt", "b/x.txt", "a.txt", "B.txt", "b/a/z.txt", "c/d.txt")
+	want := []string{"B.txt", "a.txt", "b/a/z.txt", "b/x.txt", "b.txt", "c/d.txt"}
+	if got := walkOrder(t, root, "**/*.txt", nil); !reflect.DeepEqual(got, want) {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+}
+
+func TestWalkResumesAfterAPath(t *testing.T) {
+	root := writeTree(t, "B.txt", "a.txt", "b/a/z.txt", "b/x.txt", "b.txt", "c/d.txt")
+	all := []string{"B.txt", "a.txt", "b/a/z.txt", "b/x.txt", "b.txt", "c/d.txt"}
+	tests := []struct {
+		after string
+		want  []string
+	}{
+		{"a.txt", all[2:]},
+		{"b/a/z.txt", all[3:]},
+		{"b/x.txt", all[4:]},
+		{"c/d.txt", nil},
+		// The file of the checkpoint is gone: the walk continues after where it was.
+		{"b/m.txt", all[3:]},
+		// Its whole directory is gone.
+		{"b/q/r.txt", all[3:]},
+		{"b/z/r.txt", all[4:]},
+		{"aa.txt", all[2:]},
+		// Before everything.
+		{"0", all},
+	}
+	for _, tt := range tests {
+		t.Run(tt.after, func(t *testing.T) {
+			if got := walkOrder(t, root, "**/*.txt", strings.Split(tt.after, "/")); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("after %q: %q, want %q", tt.after, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWalkLargeDirectory lists more entries than fit a small buffer, in order.
 func TestWalkLargeDirectory(t *testing.T) {
 	root := t.TempDir()
-	const n = readBatch*2 + 7
+	const n = 519
 	for i := range n {
 		name := filepath.Join(root, "f"+strings.Repeat("x", i%5)+"_"+strconv.Itoa(i)+".txt")
 		if err := os.WriteFile(name, nil, 0o644); err != nil {
@@ -229,31 +301,8 @@ func TestWalkLargeDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "sub", "last.txt"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := globFiles(t, root, "**/*.txt"); len(got) != n+1 {
-		t.Fatalf("got %d files, want %d", len(got), n+1)
-	}
-}
-
-func TestUnreadableSubdirectoryIsSkipped(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can read any directory")
-	}
-	root := t.TempDir()
-	locked := filepath.Join(root, "locked")
-	if err := os.Mkdir(locked, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(locked, "x.txt"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "y.txt"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(locked, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(locked, 0o755) })
-	if got := globFiles(t, root, "**/*.txt"); !reflect.DeepEqual(got, []string{"y.txt"}) {
-		t.Fatalf("got %v", got)
+	got := walkOrder(t, root, "**/*.txt", nil)
+	if len(got) != n+1 || !sort.StringsAreSorted(got[:n]) || got[n] != "sub/last.txt" {
+		t.Fatalf("got %d files, want %d in order", len(got), n+1)
 	}
 }

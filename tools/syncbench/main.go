@@ -212,7 +212,7 @@ func syncRun(url, index string, n int) (result, error) {
 		return result{}, err
 	}
 	cfg := config.Default()
-	e := syncer.New(syncer.Options{Client: client, Bulk: cfg.Elasticsearch.Bulk, MaxRetries: 5, RetryInterval: time.Second,
+	e := syncer.New(syncer.Options{Client: client, Bulk: cfg.Elasticsearch.Bulk,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		syncer.Spec{JobType: protocol.JobFull, Index: index, Pipeline: protocol.DefaultPipeline, Source: synthetic{n: n}})
 	start := time.Now()

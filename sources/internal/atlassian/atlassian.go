@@ -1,0 +1,277 @@
+// Package atlassian holds what the jira and confluence sources share, as the original's
+// atlassian package does: the HTTP client set up from the connector's TLS and retry settings,
+// the advanced-rules check (a list of {"query": …} objects), the DLS identity prefixes, and the
+// access-control documents built from Atlassian Cloud users.
+package atlassian
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/saasclient"
+)
+
+// Data center authentication methods (data_center_auth_method).
+const (
+	AuthBasic = "basic"
+	AuthToken = "personal_access_token"
+)
+
+// Credentials are what a request is signed with: basic (user and password or API token) or a
+// bearer personal access token.
+type Credentials struct {
+	User, Password string
+	Token          string
+}
+
+// Apply signs a request.
+func (c Credentials) Apply(r *http.Request) {
+	if c.Token != "" {
+		r.Header.Set("Authorization", "Bearer "+c.Token)
+		return
+	}
+	r.SetBasicAuth(c.User, c.Password)
+}
+
+// TLSConfig follows the original: with ssl_enabled and a certificate, the server must present a
+// certificate signed by it; otherwise certificates are not verified at all (the original passes
+// ssl=False), so self-signed Server and Data Center installations work without configuration.
+func TLSConfig(sslEnabled bool, caPEM, caField string) (*tls.Config, error) {
+	if !sslEnabled || strings.TrimSpace(caPEM) == "" {
+		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return nil, fmt.Errorf("configuration field %q: no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)", caField)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// NewClient builds the retrying client of a source.
+func NewClient(tlsCfg *tls.Config, creds Credentials, retries int, env connector.Env) *saasclient.Client {
+	if retries < 0 {
+		retries = 0
+	}
+	return &saasclient.Client{
+		HTTP: &http.Client{Transport: &http.Transport{
+			TLSClientConfig:     tlsCfg,
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+			Proxy:               http.ProxyFromEnvironment,
+		}},
+		Prepare: func(r *http.Request) {
+			creds.Apply(r)
+			r.Header.Set("Content-Type", "application/json")
+		},
+		Retries: retries,
+		Log:     env.Log(),
+	}
+}
+
+// ---- advanced rules ----
+
+// ValidateAdvancedRules checks an advanced rules snippet as the original's JSON schema does (an
+// array of objects with exactly one non-empty string "query"), with fastjsonschema's messages.
+func ValidateAdvancedRules(rules any) []string {
+	list, ok := rules.([]any)
+	if !ok {
+		return []string{"data must be array"}
+	}
+	for i, item := range list {
+		obj, ok := item.(map[string]any)
+		path := fmt.Sprintf("data[%d]", i)
+		if !ok {
+			return []string{path + " must be object"}
+		}
+		q, has := obj["query"]
+		if !has {
+			return []string{path + " must contain ['query'] properties"}
+		}
+		s, ok := q.(string)
+		if !ok {
+			return []string{path + ".query must be string"}
+		}
+		if len([]rune(s)) < 1 {
+			return []string{path + ".query must be longer than or equal to 1 characters"}
+		}
+		var extra []string
+		for k := range obj {
+			if k != "query" {
+				extra = append(extra, "'"+k+"'")
+			}
+		}
+		if len(extra) > 0 {
+			sort.Strings(extra)
+			return []string{path + " must not contain {" + strings.Join(extra, ", ") + "} properties"}
+		}
+	}
+	return nil
+}
+
+// Queries returns the queries of valid advanced rules.
+func Queries(rules any) []string {
+	var out []string
+	list, _ := rules.([]any)
+	for _, item := range list {
+		if obj, ok := item.(map[string]any); ok {
+			if s, ok := obj["query"].(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// ---- identities ----
+
+// Identity prefixes, as the original writes them.
+func AccountID(id string) string { return connector.PrefixIdentity("account_id", id) }
+func GroupID(id string) string   { return connector.PrefixIdentity("group_id", id) }
+func RoleKey(k string) string    { return connector.PrefixIdentity("role_key", k) }
+func Email(e string) string      { return connector.PrefixIdentity("email_address", e) }
+func Locale(l string) string     { return connector.PrefixIdentity("locale", l) }
+func User(u string) string       { return connector.PrefixIdentity("user", u) }
+func Group(g string) string      { return connector.PrefixIdentity("group", g) }
+
+// Name is the display-name identity: spaces become dashes.
+func Name(n string) string {
+	return connector.PrefixIdentity("name", strings.ReplaceAll(n, " ", "-"))
+}
+
+// Str reads a string at a path of object keys in decoded JSON; numbers are written as JSON
+// writes them. A missing or null value gives "".
+func Str(v any, path ...string) string {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return ""
+}
+
+// Get reads a value at a path of object keys.
+func Get(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// List reads an array at a path.
+func List(v any, path ...string) []any {
+	l, _ := Get(v, path...).([]any)
+	return l
+}
+
+// IsActiveUser is the original's filter of the user listings: a profile link, active, and on
+// Cloud an Atlassian account (not an app or a customer).
+func IsActiveUser(user map[string]any, cloud bool) bool {
+	if Str(user, "self") == "" {
+		return false
+	}
+	if active, _ := user["active"].(bool); !active {
+		return false
+	}
+	return !cloud || Str(user, "accountType") == "atlassian"
+}
+
+// UserDocument is the access-control document of an Atlassian user fetched with
+// expand=groups,applicationRoles: id = account id (Cloud) or name (Server), the identity, and
+// the user's account id, groups and application roles as identities.
+func UserDocument(user map[string]any) connector.Document {
+	id := Str(user, "accountId")
+	if id == "" {
+		id = Str(user, "name")
+	}
+	acct := AccountID(id)
+	groups := map[string]bool{}
+	for _, g := range List(user, "groups", "items") {
+		groups[GroupID(Str(g, "groupId"))] = true
+	}
+	roles := map[string]bool{}
+	for _, r := range List(user, "applicationRoles", "items") {
+		roles[RoleKey(Str(r, "key"))] = true
+	}
+	access := []string{acct}
+	access = append(access, sortedKeys(groups)...)
+	access = append(access, sortedKeys(roles)...)
+	identity := map[string]any{
+		"account_id":    nilIfEmpty(acct),
+		"display_name":  nilIfEmpty(Name(Str(user, "displayName"))),
+		"email_address": nilIfEmpty(Email(Str(user, "emailAddress"))),
+		"locale":        nilIfEmpty(Locale(Str(user, "locale"))),
+	}
+	return connector.Document{ID: id, Fields: connector.AccessControlFields(identity, access)}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CloudUsers lists the users of an Atlassian Cloud site (site/rest/api/3/users/search, 50 a
+// page until an empty page), keeps the active Atlassian accounts and emits each one's
+// access-control document, fetched from its profile link with groups and application roles.
+func CloudUsers(ctx context.Context, c *saasclient.Client, site string, emit func(connector.Document) error) error {
+	const page = 50
+	for start := 0; ; start += page {
+		var users []map[string]any
+		if err := c.GetJSON(ctx, strings.TrimSuffix(site, "/")+"/rest/api/3/users/search?startAt="+strconv.Itoa(start), &users); err != nil {
+			return fmt.Errorf("listing the site's users: %w", err)
+		}
+		if len(users) == 0 {
+			return nil
+		}
+		for _, u := range users {
+			if !IsActiveUser(u, true) {
+				continue
+			}
+			var full map[string]any
+			if err := c.GetJSON(ctx, Str(u, "self")+"&expand=groups,applicationRoles", &full); err != nil {
+				return fmt.Errorf("reading user %s: %w", Str(u, "accountId"), err)
+			}
+			doc := UserDocument(full)
+			if err := emit(doc); err != nil {
+				return connector.DocError(doc.ID, err)
+			}
+		}
+	}
+}
