@@ -27,7 +27,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
-	"github.com/connectors-go/connectors/sources/internal/docgen"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/retry"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
@@ -180,13 +180,17 @@ func ids(docs []connector.Document) []string {
 
 func TestAcceptance(t *testing.T) {
 	a := newAzurite(t)
-	c := uniqueName("acceptance")
+	c, other := uniqueName("acceptance"), uniqueName("acceptance-other")
 	blobs := []blob{{name: "folder/empty.txt"}, {name: "ünïcödé/報告.md", body: "# title"}}
-	for i := range 23 {
+	for i := range 20 {
 		blobs = append(blobs, blob{name: fmt.Sprintf("folder/sub/file-%02d.txt", i), body: strings.Repeat("x", i+1)})
 	}
 	a.makeContainer(t, c, nil, blobs)
-	connectortest.Run(t, Factory, a.config(map[string]any{"containers": c}), connectortest.ExpectDocs(len(blobs)))
+	a.makeContainer(t, other, nil, []blob{{name: "a.txt", body: "a"}, {name: "b.txt", body: "b"}, {name: "c.txt", body: "c"}})
+	proxy := storetest.NewProxy(t, strings.TrimSuffix(a.endpoint, "/"+a.account))
+	unreadable := proxy.Break(storetest.PathContains("/"+other), 500, `<Error><Code>InternalError</Code><Message>Server encountered an internal error.</Message></Error>`)
+	connectortest.Run(t, Factory, a.config(map[string]any{"containers": c + "," + other, "blob_endpoint": proxy.URL + "/" + a.account, "retry_count": 0}),
+		connectortest.ExpectDocs(len(blobs)+3), connectortest.Unreadable(unreadable, len(blobs)))
 }
 
 var goldenBlobs = []blob{
@@ -499,9 +503,10 @@ func TestStalledDownload(t *testing.T) {
 	}
 }
 
-// TestDocsPage keeps the configuration table of docs/sources/azure_blob_storage.md the declaration's.
+// TestDocsPage keeps the configuration table of docs/sources/azure_blob_storage.md the declaration's
+// (FIELDDOC_UPDATE=1 rewrites it).
 func TestDocsPage(t *testing.T) {
-	docgen.Check(t, filepath.Join("..", "..", "docs", "sources", "azure_blob_storage.md"), Factory, *update)
+	fielddoc.Check(t, Factory, filepath.Join("..", "..", "docs", "sources", "azure_blob_storage.md"))
 }
 
 // TestListingMemoryIsFlat lists a container of 300,000 blobs from a server that makes up its

@@ -25,7 +25,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/faketoken"
 	"github.com/connectors-go/connectors/internal/testbackend"
-	"github.com/connectors-go/connectors/sources/internal/docgen"
+	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 
@@ -179,14 +179,16 @@ func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Doc
 
 func TestAcceptance(t *testing.T) {
 	f := newFixture(t)
-	bucket := uniqueBucket("acceptance")
+	bucket, other := uniqueBucket("acceptance"), uniqueBucket("acceptance-other")
 	objs := []object{{name: "folder/empty.txt"}, {name: "ünïcödé/報告.md", body: "# title"}}
-	for i := range 23 {
+	for i := range 20 {
 		objs = append(objs, object{name: fmt.Sprintf("folder/sub/file-%02d.txt", i), body: strings.Repeat("x", i+1)})
 	}
 	f.makeBucket(t, bucket, objs)
-	connectortest.Run(t, Factory, map[string]any{"buckets": bucket, fieldCredentials: f.creds},
-		connectortest.ExpectDocs(len(objs)))
+	f.makeBucket(t, other, []object{{name: "a.txt", body: "a"}, {name: "b.txt", body: "b"}, {name: "c.txt", body: "c"}})
+	unreadable := f.proxy.Break(storetest.PathContains("/b/"+other+"/o"), 500, `{"error": {"code": 500, "message": "Internal Error"}}`)
+	connectortest.Run(t, Factory, map[string]any{"buckets": bucket + "," + other, fieldCredentials: f.creds},
+		connectortest.ExpectDocs(len(objs)+3), connectortest.Unreadable(unreadable, len(objs)))
 }
 
 var goldenObjects = []object{
@@ -512,9 +514,10 @@ func TestBackendCredentials(t *testing.T) {
 	}
 }
 
-// TestDocsPage keeps the configuration table of docs/sources/google_cloud_storage.md the declaration's.
+// TestDocsPage keeps the configuration table of docs/sources/google_cloud_storage.md the declaration's
+// (FIELDDOC_UPDATE=1 rewrites it).
 func TestDocsPage(t *testing.T) {
-	docgen.Check(t, filepath.Join("..", "..", "docs", "sources", "google_cloud_storage.md"), Factory, *update)
+	fielddoc.Check(t, Factory, filepath.Join("..", "..", "docs", "sources", "google_cloud_storage.md"))
 }
 
 // TestListingMemoryIsFlat lists a bucket of 300,000 objects from a server that makes up its

@@ -109,6 +109,27 @@ func (p *Proxy) Add(f *Fault) *Fault {
 	return f
 }
 
+// Remove uninstalls a fault.
+func (p *Proxy) Remove(f *Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, g := range p.faults {
+		if g == f {
+			p.faults = append(p.faults[:i], p.faults[i+1:]...)
+			return
+		}
+	}
+}
+
+// Break answers every request matching match with status and body until the returned function
+// is called: the shape of connectortest.Unreadable's breakData.
+func (p *Proxy) Break(match func(*http.Request) bool, status int, body string) func(*testing.T) func() {
+	return func(*testing.T) func() {
+		f := p.Add(&Fault{Match: match, Status: status, Body: body})
+		return func() { p.Remove(f) }
+	}
+}
+
 // Requests is how many requests reached the proxy.
 func (p *Proxy) Requests() int64 { return p.requests.Load() }
 
