@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
@@ -99,7 +100,10 @@ type Source struct {
 	transport  *http.Transport
 	httpc      *http.Client
 	log        *slog.Logger
-	api        *client // set by setup
+
+	setupOnce sync.Once
+	setupErr  error
+	api       *client // set by setup
 }
 
 var (
@@ -142,21 +146,22 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 // download concurrency from it.
 func (s *Source) MaxConcurrentDownloads() int { return s.downloads }
 
-// setup checks the fields that make the connection and builds the client.
+// setup checks the fields that make the connection and builds the client, once.
 func (s *Source) setup() error {
-	if s.api != nil {
-		return nil
-	}
-	key, err := base64.StdEncoding.DecodeString(s.rawKey)
-	if err != nil || len(key) == 0 {
-		return errors.New(`configuration field "account_key": not a storage account key (the base64 text Azure shows under Access keys)`)
-	}
-	u, err := url.Parse(strings.TrimRight(s.endpoint, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return fmt.Errorf("configuration field \"blob_endpoint\": %q is not the account's blob endpoint URL (https://<account>.blob.core.windows.net)", s.endpoint)
-	}
-	s.api = &client{endpoint: u, account: s.account, key: key, httpc: s.httpc, policy: s.policy}
-	return nil
+	s.setupOnce.Do(func() {
+		key, err := base64.StdEncoding.DecodeString(s.rawKey)
+		if err != nil || len(key) == 0 {
+			s.setupErr = errors.New(`configuration field "account_key": not a storage account key (the base64 text Azure shows under Access keys)`)
+			return
+		}
+		u, err := url.Parse(strings.TrimRight(s.endpoint, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			s.setupErr = fmt.Errorf("configuration field \"blob_endpoint\": %q is not the account's blob endpoint URL (https://<account>.blob.core.windows.net)", s.endpoint)
+			return
+		}
+		s.api = &client{endpoint: u, account: s.account, key: key, httpc: s.httpc, policy: s.policy}
+	})
+	return s.setupErr
 }
 
 // ValidateConfig checks the key and the endpoint without contacting Azure.
