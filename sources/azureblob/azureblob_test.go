@@ -557,3 +557,16 @@ func TestListingMemoryIsFlat(t *testing.T) {
 		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
 	}
 }
+
+// TestUntrustedCertificate: an endpoint whose certificate this machine does not trust names the
+// blob_endpoint field.
+func TestUntrustedCertificate(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	key := base64.StdEncoding.EncodeToString([]byte("key"))
+	err := newSource(t, map[string]any{"account_name": "acct", "account_key": key, "blob_endpoint": srv.URL + "/acct", "containers": "*"}).Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "TLS certificate") || !strings.Contains(err.Error(), `configuration field "blob_endpoint"`) {
+		t.Fatalf("Ping: %v", err)
+	}
+	t.Log(err)
+}

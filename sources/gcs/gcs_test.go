@@ -573,3 +573,21 @@ func TestListingMemoryIsFlat(t *testing.T) {
 		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
 	}
 }
+
+// TestUntrustedCertificate: an endpoint whose certificate this machine does not trust is named
+// as such, at once (no retries).
+func TestUntrustedCertificate(t *testing.T) {
+	tokens, _ := faketoken.New(project)
+	ts := httptest.NewServer(tokens)
+	defer ts.Close()
+	tokens.TokenURL = ts.URL + "/token"
+	creds, _ := tokens.Credentials()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	t.Setenv(EnvEmulatorHost, srv.URL)
+	err := newSource(t, map[string]any{"buckets": "b", fieldCredentials: string(creds)}).Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "TLS certificate") || !strings.Contains(err.Error(), EnvEmulatorHost) {
+		t.Fatalf("Ping: %v", err)
+	}
+	t.Log(err)
+}
