@@ -11,6 +11,7 @@ TESTFLAGS ?= -count=1 -timeout 20m
 BENCH_DOCS ?= 100000,1000000
 
 .PHONY: help build run test test-short test-real-es es-up es-down lint fmt vet staticcheck bench tidy clean ftest ftest-all soak
+.PHONY: lint-packaging docs image
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,7 +62,7 @@ soak: ## kill -9 soak of the job lifecycle, one and three instances (SOAK_KILLS,
 test-short: ## unit tests only
 	$(GO) test -short $(TESTFLAGS) ./...
 
-lint: fmt vet staticcheck ## gofmt, go vet and staticcheck
+lint: fmt vet staticcheck lint-packaging ## gofmt, go vet, staticcheck, and the Dockerfile, Compose file and manifests
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -71,6 +72,17 @@ vet:
 
 staticcheck:
 	$(GO) tool staticcheck ./...
+
+lint-packaging: ## hadolint, docker compose config and kubernetes-validate (pinned, installed into tmp/lint-tools)
+	scripts/lint-packaging.sh
+
+docs: ## regenerate the command and configuration references in docs/ from the code
+	UPDATE_DOCS=1 $(GO) test -count=1 -run 'TestCommandReferenceIsCurrent|TestReferenceIsCurrent' ./cli/ ./internal/config/
+
+IMAGE ?= connectors-go:$(VERSION)
+image: ## build the container image (needs docker or podman; none runs on the project's machines)
+	@engine=$$(command -v docker || command -v podman) || { echo "make image needs docker or podman" >&2; exit 1; }; \
+	$$engine build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 bench: ## benchmarks: Go micro-benchmarks, then the sync engine against raw _bulk (docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/logging"
@@ -58,6 +59,9 @@ type App struct {
 	configPath string
 	logLevel   string
 	logFormat  string
+	output     string
+	// tty, when set, overrides terminal detection (tests).
+	tty *bool
 }
 
 func newApp() *App {
@@ -140,6 +144,15 @@ Start with:  connectors run -c config.yml      (or: connectors dev, with no clus
 	pf.StringVarP(&a.configPath, "config", "c", "config.yml", "path to config.yml")
 	pf.StringVar(&a.logLevel, "log-level", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: service.log_level)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json (ECS)")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format of commands that print data: text or json")
+	// The original CLI names it --format on the commands that have it.
+	root.SetGlobalNormalizationFunc(func(f *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "format" {
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
+	root.CompletionOptions.HiddenDefaultCmd = false
 	root.AddCommand(a.loginCommand(), a.connectorCommand(), a.indexCommand(), a.jobCommand(), a.syncCommand())
 	root.AddCommand(
 		a.runCommand(),
@@ -151,8 +164,16 @@ Start with:  connectors run -c config.yml      (or: connectors dev, with no clus
 			Use:   "version",
 			Short: "Print the version",
 			Args:  cobra.NoArgs,
-			Run: func(cmd *cobra.Command, args []string) {
+			RunE: func(cmd *cobra.Command, args []string) error {
+				asJSON, err := a.jsonOutput()
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a, map[string]string{"version": version.Version, "commit": version.Commit, "date": version.Date})
+				}
 				fmt.Fprintln(a.Stdout, version.Info())
+				return nil
 			},
 		},
 	)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,6 +44,9 @@ func TestCommands(t *testing.T) {
 	example := filepath.Join("..", "config.yml.example")
 	bad := writeFile(t, "elasticsearch: {bulk: {chunk_size: -1}}\n")
 	broken := writeFile(t, "service:\n  idling: 3\n bad: [\n")
+	notCompiled := writeFile(t, "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: b, service_type: salesforce}\n")
+	twice := writeFile(t, "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: dir}\n")
+	alias := writeFile(t, "service:\n  max_concurrent_syncs: 2\nconnectors:\n  - {connector_id: a, service_type: dir}\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -57,10 +61,18 @@ func TestCommands(t *testing.T) {
 		{"validate bad", []string{"connectors", "config", "validate", "-c", bad}, 1, "elasticsearch.bulk.chunk_size: must be > 0", "", ""},
 		{"validate broken yaml", []string{"connectors", "config", "validate", "-c", broken}, 1, "cannot parse YAML: line 2", "", ""},
 		{"validate missing file", []string{"connectors", "config", "validate", "-c", "/nonexistent/c.yml"}, 1, "", "/nonexistent/c.yml not found", ""},
+		{"validate service type not compiled in", []string{"connectors", "config", "validate", "-c", notCompiled}, 1, `connectors[1].service_type: connector b has service type "salesforce", which is not compiled into this binary`, "", ""},
+		{"validate connector listed twice", []string{"connectors", "config", "validate", "-c", twice}, 1, `connectors[1].connector_id: connector_id "a" is listed more than once`, "", ""},
+		{"validate as JSON", []string{"connectors", "config", "validate", "-c", twice, "-o", "json"}, 1, `"valid": false`, "", ""},
+		{"validate deprecated alias", []string{"connectors", "config", "validate", "-c", alias}, 0, "warning: service.max_concurrent_syncs is deprecated: its value 2 is used", "", ""},
+		{"show applies the alias", []string{"connectors", "config", "show", "-c", alias}, 0, "max_concurrent_content_syncs: 2", "", ""},
+		{"help of a command goes to stdout", []string{"connectors", "job", "--help"}, 0, "Usage:", "", ""},
+		{"ingest help goes to stdout", []string{"elastic-ingest", "--help"}, 0, "Usage: elastic-ingest", "", ""},
 		{"show hides secrets", []string{"connectors", "config", "show", "-c", example}, 0, "password: <redacted>", "", "changeme"},
 		{"unknown flag", []string{"connectors", "--nope"}, 2, "", "unknown flag", ""},
 		{"unknown command", []string{"connectors", "nope"}, 2, "", "unknown command", ""},
 		{"ingest version", []string{"/usr/bin/elastic-ingest", "-v"}, 0, "9.6.0\n", "", ""},
+		{"ingest called as the original image's command", []string{"/app/bin/elastic-ingest", "/app/bin/elastic-ingest", "-v"}, 0, "9.6.0\n", "", ""},
 		{"ingest combined actions", []string{"elastic-ingest", "--action", "list", "--action", "schedule"}, 2, "", "cannot be combined", ""},
 		{"ingest config needs type", []string{"elastic-ingest", "--action", "config"}, 2, "", "needs --service-type", ""},
 		{"ingest unknown flag", []string{"elastic-ingest", "--bogus"}, 2, "", "unknown flag", ""},
@@ -172,5 +184,37 @@ func TestSignalsStopCleanlyAndSecondForces(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("second signal did not force exit")
+	}
+}
+
+// An orchestrator probes /healthz while the service waits for Elasticsearch:
+// it must answer (the process is fine), and /readyz must not.
+func TestHealthAnswersDuringPreflight(t *testing.T) {
+	es := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer es.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := writeFile(t, "elasticsearch:\n  host: "+es.URL+"\n  initial_backoff_duration: 0.05\n  backoff_multiplier: 1\n  max_retries: 1\nservice:\n  metrics_addr: "+addr+"\nconnectors:\n  - {connector_id: c1, service_type: dir}\n")
+	sigs := make(chan os.Signal, 1)
+	_, errb, done := runAsync(t, func(a *App) { a.Signals = sigs }, "run", "-c", cfg)
+	waitFor(t, errb, "Elasticsearch is not ready")
+	get := func(path string) int {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if h, r := get("/healthz"), get("/readyz"); h != 200 || r != 503 {
+		t.Errorf("during preflight /healthz %d (want 200), /readyz %d (want 503)", h, r)
+	}
+	sigs <- syscall.SIGTERM
+	if r := <-done; r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 }

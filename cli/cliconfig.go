@@ -131,6 +131,21 @@ func (a *App) operator(cmd *cobra.Command) (*operatorEnv, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The product check first, so that a server that is not Elasticsearch,
+	// or none at all, is named as such instead of failing a later request
+	// in a puzzling way. Other refusals (a key without the monitor
+	// privilege) are left to the command's own requests to report.
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, err := client.Info(ctx); err != nil {
+		var notES *es.NotElasticsearchError
+		var conn *es.ConnError
+		if errors.As(err, &notES) || errors.As(err, &conn) {
+			return nil, err
+		}
+	}
 	return &operatorEnv{cfg: cfg, client: client, log: log}, nil
 }
 
@@ -140,7 +155,10 @@ func (e *operatorEnv) Store(ctx context.Context) (*protocol.Store, error) {
 	if e.store != nil {
 		return e.store, nil
 	}
-	s, err := protocol.Open(ctx, e.client, protocol.Options{UseAPI: e.cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: e.log})
+	// Which protocol is used is news for a service's log, not for every
+	// command a person types: only warnings and errors of the store show.
+	quiet := slog.New(minLevel{Handler: e.log.Handler(), min: slog.LevelWarn})
+	s, err := protocol.Open(ctx, e.client, protocol.Options{UseAPI: e.cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: quiet})
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +181,15 @@ func (e *operatorEnv) ensureSystemIndices(ctx context.Context) error {
 	major := 0
 	fmt.Sscanf(info.Version.Number, "%d", &major)
 	return protocol.EnsureSystemIndices(ctx, e.client, protocol.BootstrapOptions{Major: major, Serverless: info.Serverless(), Log: e.log})
+}
+
+// refresh makes what was written a moment ago searchable before a list,
+// which reads through search: a job just started shows in job list. Best
+// effort: a cluster that refuses it only lists a second late.
+func (e *operatorEnv) refresh(ctx context.Context, index string) {
+	if err := e.client.Request(ctx, http.MethodPost, "/"+index+"/_refresh?ignore_unavailable=true", nil, nil); err != nil {
+		e.log.Debug("Refresh before listing failed", "index", index, "error", err.Error())
+	}
 }
 
 // indexExists answers HEAD /<index>.
@@ -329,13 +356,32 @@ func newTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 }
 
-// outputFormat validates -o/--format.
-func outputFormat(f string) (string, error) {
-	switch strings.ToLower(f) {
+// jsonOutput reports whether -o/--output (alias --format) asks for JSON,
+// refusing values other than text and json.
+func (a *App) jsonOutput() (bool, error) {
+	switch strings.ToLower(a.output) {
 	case "text", "":
-		return "text", nil
+		return false, nil
 	case "json":
-		return "json", nil
+		return true, nil
 	}
-	return "", usagef("-o/--format: unknown format %q (use text or json)", f)
+	return false, usagef("-o/--output: unknown format %q (use text or json)", a.output)
+}
+
+// minLevel drops records below min (and below the handler's own level).
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -23,7 +22,8 @@ func (a *App) configCommand() *cobra.Command {
 		Long: `Loads config.yml exactly as the service does (environment and .env interpolation,
 dotted keys, defaults) and prints every problem with its key path, every unknown key
 and every setting that works against another. Exits 1 when the service would refuse
-to start with this file.`,
+to start with this file, or when a configured connector cannot run: its service_type
+is missing or not compiled into this binary, or its connector_id is listed twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.validateConfig()
@@ -34,9 +34,16 @@ to start with this file.`,
 		Short: "Print the effective configuration (defaults filled in, secrets hidden)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := a.jsonOutput()
+			if err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return writeJSON(a, cfg.Map(true))
 			}
 			out, err := yaml.Marshal(cfg.Map(true))
 			if err != nil {
@@ -50,6 +57,10 @@ to start with this file.`,
 }
 
 func (a *App) validateConfig() error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	cfg, err := a.loadConfig()
 	var cerr *config.Error
 	if err != nil && !errors.As(err, &cerr) {
@@ -64,9 +75,32 @@ func (a *App) validateConfig() error {
 		warnings = append(warnings, cfg.Warnings...)
 		if cerr == nil {
 			problems = append(problems, cfg.ServiceProblems()...)
+			problems = append(problems, cfg.ConnectorProblems(compiledIn)...)
 			warnings = append(warnings, cfg.ServiceWarnings()...)
-			warnings = append(warnings, unknownServiceTypes(cfg)...)
 		}
+	}
+	if asJSON {
+		type problem struct {
+			Key     string `json:"key,omitempty"`
+			Message string `json:"message"`
+			Origin  string `json:"origin,omitempty"`
+		}
+		out := struct {
+			Path     string    `json:"path"`
+			Valid    bool      `json:"valid"`
+			Errors   []problem `json:"errors"`
+			Warnings []string  `json:"warnings"`
+		}{Path: a.configPath, Valid: len(problems) == 0, Errors: []problem{}, Warnings: append([]string{}, warnings...)}
+		for _, p := range problems {
+			out.Errors = append(out.Errors, problem{p.Key, p.Message, p.Origin})
+		}
+		if err := writeJSON(a, out); err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return &exitError{code: ExitError}
+		}
+		return nil
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(a.Stdout, "warning: %s\n", w)
@@ -82,23 +116,9 @@ func (a *App) validateConfig() error {
 	return nil
 }
 
-// unknownServiceTypes warns about connectors whose service type is not
-// compiled into this binary: the service would fail their jobs.
-func unknownServiceTypes(cfg *config.Config) []string {
-	var out []string
-	for i, e := range cfg.EffectiveConnectors() {
-		if e.ServiceType == "" {
-			out = append(out, fmt.Sprintf("connectors[%d] (%s) has no service_type: the service will not sync it", i, e.ConnectorID))
-			continue
-		}
-		if _, ok := connector.Lookup(e.ServiceType); !ok {
-			var known []string
-			for _, f := range connector.Registered() {
-				known = append(known, f.ServiceType)
-			}
-			sort.Strings(known)
-			out = append(out, fmt.Sprintf("connectors[%d].service_type: %q is not compiled into this binary (available: %v)", i, e.ServiceType, known))
-		}
-	}
-	return out
+// compiledIn reports whether a source of that service type is compiled
+// into this binary.
+func compiledIn(serviceType string) bool {
+	_, ok := connector.Lookup(serviceType)
+	return ok
 }

@@ -23,8 +23,8 @@ import (
 func (a *App) connectorCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "connector",
-		Short: "List and create connectors",
-		Long:  "List and create connectors.\n\n" + operatorConfigHelp,
+		Short: "Create, list, show, change and delete connectors: configuration, schedules, sync rules, pipeline, API key",
+		Long:  "Create, list, show, change and delete connectors, as Kibana does.\n\n" + operatorConfigHelp,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -34,11 +34,16 @@ func (a *App) connectorCommand() *cobra.Command {
 			return a.listConnectors(cmd)
 		},
 	})
-	cmd.AddCommand(a.connectorCreateCommand())
+	cmd.AddCommand(a.connectorCreateCommand(), a.connectorGetCommand(), a.connectorUpdateCommand(), a.connectorDeleteCommand(),
+		a.connectorScheduleCommand(), a.connectorRulesCommand(), a.connectorPipelineCommand(), a.connectorAPIKeyCommand())
 	return cmd
 }
 
 func (a *App) listConnectors(cmd *cobra.Command) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	env, err := a.operator(cmd)
 	if err != nil {
 		return err
@@ -47,6 +52,7 @@ func (a *App) listConnectors(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	env.refresh(cmd.Context(), protocol.ConnectorsAlias)
 	all, err := store.AllConnectors(cmd.Context())
 	if err != nil {
 		return fmt.Errorf("cannot list connectors: %w", err)
@@ -57,16 +63,27 @@ func (a *App) listConnectors(cmd *cobra.Command) error {
 			conns = append(conns, c)
 		}
 	}
-	if len(conns) == 0 {
-		fmt.Fprintln(a.Stdout, "No connectors found")
-		return nil
-	}
 	sort.SliceStable(conns, func(i, j int) bool {
 		if conns[i].Index() != conns[j].Index() {
 			return conns[i].Index() < conns[j].Index()
 		}
 		return conns[i].ID < conns[j].ID
 	})
+	if asJSON {
+		views := make([]map[string]any, 0, len(conns))
+		for _, c := range conns {
+			v, err := connectorView(c)
+			if err != nil {
+				return err
+			}
+			views = append(views, v)
+		}
+		return writeJSON(a, views)
+	}
+	if len(conns) == 0 {
+		fmt.Fprintln(a.Stdout, "No connectors found")
+		return nil
+	}
 	fmt.Fprintf(a.Stdout, "Showing %d connectors\n", len(conns))
 	t := newTable(a.Stdout)
 	t.Header("ID", "Index name", "Service type", "Status", "Last sync job status")
@@ -124,6 +141,7 @@ remaining questions take their defaults, so the command can run without a termin
 	f.BoolVar(&o.native, "native", false, "create an Elastic-managed (native) connector; its API key is stored as a connector secret")
 	f.BoolVar(&o.updateConfig, "update-config", false, "add the connector to the connectors list of the service's config.yml")
 	f.StringVar(&o.serviceConfig, "connector-service-config", "config.yml", "the service's config.yml, for --update-config")
+	_ = cmd.RegisterFlagCompletionFunc("service-type", completeServiceTypes)
 	return cmd
 }
 
@@ -134,6 +152,10 @@ type createdConnector struct {
 }
 
 func (a *App) createConnector(cmd *cobra.Command, o createOptions) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	var fileValues map[string]any
 	if o.fromFile != "" {
 		raw, err := os.ReadFile(o.fromFile)
@@ -249,6 +271,19 @@ func (a *App) createConnector(cmd *cobra.Command, o createOptions) error {
 	default:
 		// Nowhere else to find it: this is the one time it can be shown.
 		shown = res.apiKey
+	}
+	if asJSON {
+		out := map[string]any{"id": res.id, "name": res.name, "service_type": res.serviceType, "index_name": res.index, "api_key_id": nilIfEmpty(res.apiKeyID)}
+		switch {
+		case res.secretID != "":
+			out["api_key_secret_id"] = res.secretID
+		case res.apiKey != "" && saved == "":
+			out["api_key"] = res.apiKey
+		}
+		if saved != "" {
+			out["config_updated"] = saved
+		}
+		return writeJSON(a, out)
 	}
 	fmt.Fprintf(a.Stdout, "Connector (name: %s, ID: %s, service_type: %s, api_key: %s) has been created!\n", res.name, res.id, res.serviceType, shown)
 	if saved != "" {
@@ -615,14 +650,24 @@ func createDirectly(ctx context.Context, env *operatorEnv, f connector.Factory, 
 	return id, nil
 }
 
-// connectorAPIKey creates an API key limited to the connector's indices and
-// attaches it to the connector. Problems are reported, not fatal: the
-// connector works with the service's own credentials too.
+// connectorAPIKey creates the new connector's API key. Problems are
+// reported, not fatal: the connector works with the service's own
+// credentials too.
 func (a *App) connectorAPIKey(ctx context.Context, env *operatorEnv, store *protocol.Store, res *createdConnector, native bool) {
 	if env.usesAPIKey() {
 		fmt.Fprintln(a.Stderr, "Not creating an API key for the connector: the CLI signs in with an API key, and Elasticsearch lets only users create keys with their own privileges. The service will write with its own credentials.")
 		return
 	}
+	if err := env.createConnectorAPIKey(ctx, store, res, native); err != nil {
+		fmt.Fprintln(a.Stderr, err)
+	}
+}
+
+// createConnectorAPIKey creates an API key scoped as Kibana scopes a
+// connector's (its index, its access-control index and the connector
+// indices) and records it on the connector; a native connector's key is also
+// stored as a connector secret.
+func (e *operatorEnv) createConnectorAPIKey(ctx context.Context, store *protocol.Store, res *createdConnector, native bool) error {
 	role := res.index + "-connector-role"
 	body := map[string]any{
 		"name": res.index + "-connector",
@@ -630,43 +675,41 @@ func (a *App) connectorAPIKey(ctx context.Context, env *operatorEnv, store *prot
 			role: map[string]any{
 				"cluster": []string{"monitor", "manage_connector"},
 				"index": []any{map[string]any{
-					"names":      []string{res.index, protocol.ACLIndexPrefix + res.index, ".elastic-connectors-v1*"},
+					"names":      []string{res.index, protocol.ACLIndexPrefix + res.index, ".elastic-connectors*"},
 					"privileges": []string{"all"},
 				}},
 			},
 		},
-		"metadata": map[string]any{"created_by": "Connectors CLI"},
+		"metadata": map[string]any{"created_by": "Connectors CLI", "connector_id": res.id},
 	}
 	var key struct {
 		ID      string `json:"id"`
 		Encoded string `json:"encoded"`
 	}
-	if err := env.client.Request(ctx, http.MethodPut, "/_security/api_key", body, &key); err != nil {
-		fmt.Fprintf(a.Stderr, "Could not create an API key for the connector: %v\n", err)
-		return
+	if err := e.client.Request(ctx, http.MethodPut, "/_security/api_key", body, &key); err != nil {
+		return fmt.Errorf("could not create an API key for connector %s: %w", res.id, err)
 	}
+	res.apiKeyID, res.apiKey = key.ID, key.Encoded
 	attach := map[string]any{"api_key_id": key.ID}
+	var problems []string
 	if native {
 		var secret struct {
 			ID string `json:"id"`
 		}
-		if err := env.client.Request(ctx, http.MethodPost, "/_connector/_secret", map[string]any{"value": key.Encoded}, &secret); err != nil {
-			fmt.Fprintf(a.Stderr, "Could not store the API key as a connector secret: %v\n", err)
+		if err := e.client.Request(ctx, http.MethodPost, "/_connector/_secret", map[string]any{"value": key.Encoded}, &secret); err != nil {
+			problems = append(problems, fmt.Sprintf("could not store the API key as a connector secret: %v", err))
 		} else {
 			res.secretID = secret.ID
 			attach["api_key_secret_id"] = secret.ID
 		}
 	}
-	var err error
-	if store.Mode() == protocol.ModeAPI {
-		err = env.client.Request(ctx, http.MethodPut, "/_connector/"+url.PathEscape(res.id)+"/_api_key_id", attach, nil)
-	} else {
-		err = store.PatchConnector(ctx, res.id, attach)
+	if err := e.writeConnector(ctx, store, res.id, "api_key_id", attach); err != nil {
+		problems = append(problems, fmt.Sprintf("could not record the API key on the connector: %v", err))
 	}
-	if err != nil {
-		fmt.Fprintf(a.Stderr, "Could not record the API key on the connector: %v\n", err)
+	if len(problems) > 0 {
+		return fmt.Errorf("API key %s was created, but %s", key.ID, strings.Join(problems, "; "))
 	}
-	res.apiKeyID, res.apiKey = key.ID, key.Encoded
+	return nil
 }
 
 // appendConnectorEntry adds an entry to the connectors list of a service
@@ -737,4 +780,11 @@ func appendConnectorEntry(path string, entry map[string]string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

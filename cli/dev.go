@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,9 +24,14 @@ import (
 	"github.com/connectors-go/connectors/internal/version"
 )
 
+// devPattern is the dir source's default pattern. The cli package does not
+// import the source (custom builds choose their sources), so it is repeated.
+const devPattern = "**/*.*"
+
 type devOptions struct {
 	addr        string
 	folder      string
+	pattern     string
 	index       string
 	connectorID string
 	once        bool
@@ -46,6 +54,7 @@ files. Stop it with Ctrl-C; nothing is kept.`,
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:9200", "where the embedded server listens (a free port is used if this one is taken)")
 	f.StringVar(&o.folder, "dir", "", "folder to sync (default: testdata/sample, the bundled sample)")
+	f.StringVar(&o.pattern, "pattern", devPattern, "glob of the files to index, relative to the folder")
 	f.StringVar(&o.index, "index", "search-sample", "index to sync into")
 	f.StringVar(&o.connectorID, "connector-id", "sample-dir", "id of the connector to create")
 	f.BoolVar(&o.once, "once", false, "exit after the first sync instead of serving")
@@ -125,7 +134,7 @@ func (a *App) runDev(o devOptions) error {
 	done := make(chan error, 1)
 	host := service.Hostname()
 	go func() {
-		done <- a.startServices(svcCtx, cfg, client, log, allActions, protocol.Worker{Hostname: host, Instance: service.InstanceName(cfg, host)})
+		done <- a.startServices(svcCtx, cfg, client, log, allActions, protocol.Worker{Hostname: host, Instance: service.InstanceName(cfg, host)}, nil)
 	}()
 	jobErr := make(chan error, 1)
 	go func() { jobErr <- a.reportDevJob(svcCtx, client, srv.URL(), o, jobID, log, cancelSvc) }()
@@ -174,7 +183,7 @@ func createDevConnector(ctx context.Context, client *es.Client, o devOptions, fo
 	}, nil); err != nil {
 		return "", fmt.Errorf("cannot create the connector: %w", err)
 	}
-	conf, err := f.ConfigurationWith(map[string]any{"directory": folder})
+	conf, err := f.ConfigurationWith(map[string]any{"directory": folder, "pattern": o.pattern})
 	if err != nil {
 		return "", err
 	}
@@ -192,6 +201,54 @@ func createDevConnector(ctx context.Context, client *es.Client, o devOptions, fo
 		return "", err
 	}
 	return store.CreateJob(ctx, conn, protocol.JobFull, protocol.TriggerOnDemand)
+}
+
+// reportLeftOut names the files of the folder that are not in the index,
+// so that a file the pattern does not match is not skipped silently.
+func (a *App) reportLeftOut(ctx context.Context, client *es.Client, o devOptions) {
+	folder, err := devFolder(o.folder)
+	if err != nil {
+		return
+	}
+	var files []string
+	_ = filepath.WalkDir(folder, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	var res struct {
+		Hits struct {
+			Hits []struct {
+				Source struct {
+					Path string `json:"path"`
+				} `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	body := map[string]any{"size": 10000, "_source": []string{"path"}, "query": map[string]any{"match_all": map[string]any{}}}
+	if err := client.Request(ctx, "POST", "/"+o.index+"/_search", body, &res); err != nil {
+		return
+	}
+	indexed := map[string]bool{}
+	for _, h := range res.Hits.Hits {
+		indexed[h.Source.Path] = true
+	}
+	var left []string
+	for _, f := range files {
+		if !indexed[f] {
+			rel, _ := filepath.Rel(folder, f)
+			left = append(left, rel)
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	sort.Strings(left)
+	fmt.Fprintf(a.Stdout, "Not indexed: %d file(s) of the folder that the pattern %q does not match: %s\n", len(left), o.pattern, strings.Join(left, ", "))
+	if o.pattern == devPattern {
+		fmt.Fprintln(a.Stdout, "(the default pattern takes only names with a dot; --pattern '**/*' takes every file)")
+	}
 }
 
 // reportDevJob waits for the first job and says what it indexed and how to
@@ -218,6 +275,7 @@ func (a *App) reportDevJob(ctx context.Context, client *es.Client, url string, o
 		switch job.Status {
 		case "completed":
 			fmt.Fprintf(a.Stdout, "\nSync completed: %d documents indexed into %q (%d in the index).\n", job.Indexed, o.index, job.Total)
+			a.reportLeftOut(ctx, client, o)
 			fmt.Fprintf(a.Stdout, "Search them:\n  curl -s '%s/%s/_search?q=body:*&size=3&pretty'\n", url, o.index)
 			fmt.Fprintf(a.Stdout, "See the connector and its jobs:\n  curl -s '%s/_connector/%s?pretty'\n  curl -s '%s/_connector/_sync_job?connector_id=%s&pretty'\n", url, o.connectorID, url, o.connectorID)
 			if o.once {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,18 +21,24 @@ func (a *App) indexCommand() *cobra.Command {
 		Short: "List, clean and delete Elasticsearch indices",
 		Long:  "List, clean and delete Elasticsearch indices.\n\n" + operatorConfigHelp,
 	}
-	cmd.AddCommand(&cobra.Command{
+	var all bool
+	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the indices with their document counts",
-		Args:  cobra.NoArgs,
+		Long: `Lists the indices with their number of documents (primary shards). Hidden indices and
+those whose name starts with a dot (the connector indices, system indices) are left out
+unless --all is given.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env, err := a.operator(cmd)
 			if err != nil {
 				return err
 			}
-			return a.listIndices(cmd.Context(), env)
+			return a.listIndices(cmd.Context(), env, all)
 		},
-	})
+	}
+	list.Flags().BoolVar(&all, "all", false, "include hidden indices and those whose name starts with a dot")
+	cmd.AddCommand(list)
 	var yesClean, yesDelete bool
 	clean := &cobra.Command{
 		Use:   "clean INDEX",
@@ -60,7 +67,15 @@ type indexRow struct {
 	count string
 }
 
-func (a *App) listIndices(ctx context.Context, env *operatorEnv) error {
+func (a *App) listIndices(ctx context.Context, env *operatorEnv, all bool) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
+	expand := "open"
+	if all {
+		expand = "all"
+	}
 	var rows []indexRow
 	var stats struct {
 		Indices map[string]struct {
@@ -71,7 +86,7 @@ func (a *App) listIndices(ctx context.Context, env *operatorEnv) error {
 			} `json:"primaries"`
 		} `json:"indices"`
 	}
-	err := env.client.Request(ctx, http.MethodGet, "/*/_stats", nil, &stats)
+	err = env.client.Request(ctx, http.MethodGet, "/*/_stats?expand_wildcards="+expand, nil, &stats)
 	switch {
 	case err == nil:
 		for name, s := range stats.Indices {
@@ -80,7 +95,7 @@ func (a *App) listIndices(ctx context.Context, env *operatorEnv) error {
 	case isAPINotAvailable(err):
 		// Serverless has no _stats: list the names without counts.
 		var indices map[string]any
-		if err := env.client.Request(ctx, http.MethodGet, "/*", nil, &indices); err != nil {
+		if err := env.client.Request(ctx, http.MethodGet, "/*?expand_wildcards="+expand, nil, &indices); err != nil {
 			return fmt.Errorf("cannot list indices: %w", err)
 		}
 		for name := range indices {
@@ -89,11 +104,33 @@ func (a *App) listIndices(ctx context.Context, env *operatorEnv) error {
 	default:
 		return fmt.Errorf("cannot list indices: %w", err)
 	}
+	if !all {
+		// A bare cluster's connector indices are ordinary indices whose
+		// names start with a dot: not the user's data either.
+		kept := rows[:0]
+		for _, r := range rows {
+			if !strings.HasPrefix(r.name, ".") {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
+	if asJSON {
+		out := make([]map[string]any, len(rows))
+		for i, r := range rows {
+			var count any
+			if n, err := strconv.ParseInt(r.count, 10, 64); err == nil {
+				count = n
+			}
+			out[i] = map[string]any{"index": r.name, "docs_count": count}
+		}
+		return writeJSON(a, out)
+	}
 	if len(rows) == 0 {
 		fmt.Fprintln(a.Stdout, "No indices found")
 		return nil
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
 	fmt.Fprintf(a.Stdout, "Showing %d indices\n", len(rows))
 	t := newTable(a.Stdout)
 	t.Header("Index name", "Number of documents")
@@ -147,13 +184,10 @@ func (a *App) changeIndex(cmd *cobra.Command, index string, yes, remove bool) er
 		fmt.Fprintln(a.Stdout, "The index has been deleted.")
 		return nil
 	}
-	var res struct {
-		Deleted int64 `json:"deleted"`
-	}
-	body := map[string]any{"query": map[string]any{"match_all": map[string]any{}}}
-	if err := env.client.Request(ctx, http.MethodPost, path+"/_delete_by_query?ignore_unavailable=true&conflicts=proceed&refresh=true", body, &res); err != nil {
+	deleted, err := env.deleteByQuery(ctx, index, map[string]any{"match_all": map[string]any{}})
+	if err != nil {
 		return fmt.Errorf("cannot clean index %s: %w", index, err)
 	}
-	fmt.Fprintf(a.Stdout, "The index has been cleaned (%d documents deleted).\n", res.Deleted)
+	fmt.Fprintf(a.Stdout, "The index has been cleaned (%d documents deleted).\n", deleted)
 	return nil
 }

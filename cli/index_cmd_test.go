@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -93,5 +94,41 @@ func TestIndexCleanAndDelete(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestIndexListLeavesOutHiddenAndDotIndices(t *testing.T) {
+	c := newCluster(t, estest.Options{})
+	inTempDir(t)
+	writeCLIConfigFor(t, c, "")
+	c.seed("search-a", 2)
+	c.do("PUT", "/hidden-x", map[string]any{"settings": map[string]any{"index.hidden": true}}, nil)
+	c.do("PUT", "/.dotted", nil, nil)
+	r := runIn(t, "", nil, "index", "list")
+	r.expect(t, 0, "Showing 1 indices", "search-a")
+	if strings.Contains(r.stdout, "hidden-x") || strings.Contains(r.stdout, ".dotted") {
+		t.Fatalf("hidden or dot indices listed:\n%s", r.stdout)
+	}
+	runIn(t, "", nil, "index", "list", "--all").expect(t, 0, "search-a", "hidden-x", ".dotted")
+
+	r = runIn(t, "", nil, "index", "list", "-o", "json")
+	r.expect(t, 0)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0]["index"] != "search-a" || rows[0]["docs_count"] != float64(2) {
+		t.Fatalf("JSON rows %v (%v)", rows, err)
+	}
+}
+
+// A node without the reindex module has no _delete_by_query (the project's
+// Maven-built node is one): index clean then searches and deletes in bulk.
+func TestIndexCleanWithoutDeleteByQuery(t *testing.T) {
+	c := newCluster(t, estest.Options{})
+	inTempDir(t)
+	writeCLIConfigFor(t, c, "")
+	c.seed("search-x", 2500)
+	c.srv.Faults().Add(estest.Fault{Path: "/*/_delete_by_query", Status: 400, ErrorType: "illegal_argument_exception", Reason: "no handler found for uri [/search-x/_delete_by_query] and method [POST]"})
+	runIn(t, "", nil, "index", "clean", "search-x", "-y").expect(t, 0, "The index has been cleaned (2500 documents deleted).")
+	if n := c.count("search-x"); n != 0 {
+		t.Fatalf("%d documents left", n)
 	}
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -13,6 +15,12 @@ import (
 // existing Docker and systemd setups keep working when they call our binary
 // by that name.
 func (a *App) runIngest(args []string) error {
+	// The original image has no entrypoint and is run as
+	// `docker run IMAGE /app/bin/elastic-ingest -c …`; ours has
+	// elastic-ingest as its entrypoint, so that command line repeats it.
+	if len(args) > 0 && filepath.Base(args[0]) == "elastic-ingest" {
+		args = args[1:]
+	}
 	fs := pflag.NewFlagSet("elastic-ingest", pflag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
 	var (
@@ -31,14 +39,20 @@ func (a *App) runIngest(args []string) error {
 	fs.BoolVar(&filebeat, "filebeat", false, "log ECS JSON for Filebeat")
 	fs.StringVar(&serviceType, "service-type", "", "service type, with --action config")
 	fs.BoolVar(&uvloop, "uvloop", false, "accepted for compatibility; has no effect")
-	fs.Usage = func() {
-		fmt.Fprintln(a.Stderr, "Usage: elastic-ingest [options]\n\nRuns the connector service with the Python service's flags (same as `connectors run`).")
+	// Asked-for help goes to stdout (so it can be paged or grepped); the
+	// usage after a wrong flag goes to stderr with the error.
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: elastic-ingest [options]\n\nRuns the connector service with the Python service's flags (same as `connectors run`).")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
+			usage(a.Stdout)
 			return nil
 		}
+		usage(a.Stderr)
 		return usagef("%v", err)
 	}
 	if fs.NArg() > 0 {

@@ -15,29 +15,36 @@ import (
 func (a *App) jobCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "job",
-		Short: "Start, list, cancel and inspect sync jobs",
-		Long:  "Start, list, cancel and inspect sync jobs.\n\n" + operatorConfigHelp,
+		Short: "Start, list, wait for, cancel and inspect sync jobs",
+		Long:  "Start, list, wait for, cancel and inspect sync jobs.\n\n" + operatorConfigHelp,
 	}
-	var connectorID, jobType, format string
+	var connectorID, jobType string
+	var wait waitOptions
 	start := &cobra.Command{
 		Use:   "start",
 		Short: "Queue a sync job for a connector (a running service picks it up)",
-		Args:  cobra.NoArgs,
+		Long: `Creates a pending on_demand sync job for a connector; a running service picks it up.
+With --wait, follows it as 'job wait' does and exits with its outcome.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.startJob(cmd, connectorID, jobType, format)
+			return a.startJob(cmd, connectorID, jobType, wait)
 		},
 	}
 	sf := start.Flags()
 	sf.StringVarP(&connectorID, "connector-id", "i", "", "connector id (required)")
 	sf.StringVarP(&jobType, "job-type", "t", "", "job type: full, incremental or access_control (required)")
-	sf.StringVarP(&format, "format", "o", "text", "output format: text or json")
+	sf.BoolVar(&wait.enabled, "wait", false, "wait for the job to end, showing its progress, and exit 1 unless it completed")
+	wait.flags(sf)
 	_ = start.MarkFlagRequired("connector-id")
 	_ = start.MarkFlagRequired("job-type")
+	_ = start.RegisterFlagCompletionFunc("job-type", completeJobTypes)
+	_ = start.RegisterFlagCompletionFunc("connector-id", a.completeConnectorIDs)
 
 	list := &cobra.Command{
-		Use:   "list CONNECTOR_ID",
-		Short: "List a connector's sync jobs, oldest first",
-		Args:  cobra.ExactArgs(1),
+		Use:               "list CONNECTOR_ID",
+		Short:             "List a connector's sync jobs, oldest first",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeConnectorIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.listJobs(cmd, args[0])
 		},
@@ -54,17 +61,37 @@ func (a *App) jobCommand() *cobra.Command {
 	}
 	cancel.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 
-	var viewFormat string
 	view := &cobra.Command{
 		Use:   "view JOB_ID",
 		Short: "Show a sync job",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.viewJob(cmd, args[0], viewFormat)
+			return a.viewJob(cmd, args[0])
 		},
 	}
-	view.Flags().StringVarP(&viewFormat, "format", "o", "text", "output format: text or json")
-	cmd.AddCommand(start, list, cancel, view)
+
+	var w waitOptions
+	waitCmd := &cobra.Command{
+		Use:   "wait JOB_ID",
+		Short: "Follow a sync job until it ends; exit 1 unless it completed",
+		Long: `Follows a sync job until it is completed, canceled or in error. On a terminal one line
+shows its live progress (status, documents indexed and deleted, rate, elapsed time);
+otherwise a plain line is printed whenever the counts or the status change. The job's
+final state is printed at the end (as 'job view' does, or its JSON with -o json).
+
+Exit status: 0 when the job completed, 1 when it ended in error or was canceled, 3 when
+--timeout passed first. A suspended job is waited for: a service resumes it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := a.jobStore(cmd)
+			if err != nil {
+				return err
+			}
+			return a.waitJob(cmd.Context(), store, args[0], w)
+		},
+	}
+	w.flags(waitCmd.Flags())
+	cmd.AddCommand(start, list, waitCmd, cancel, view)
 	return cmd
 }
 
@@ -76,8 +103,8 @@ func (a *App) jobStore(cmd *cobra.Command) (*protocol.Store, error) {
 	return env.Store(cmd.Context())
 }
 
-func (a *App) startJob(cmd *cobra.Command, connectorID, jobType, format string) error {
-	format, err := outputFormat(format)
+func (a *App) startJob(cmd *cobra.Command, connectorID, jobType string, wait waitOptions) error {
+	asJSON, err := a.jsonOutput()
 	if err != nil {
 		return err
 	}
@@ -101,7 +128,13 @@ func (a *App) startJob(cmd *cobra.Command, connectorID, jobType, format string) 
 	if err != nil {
 		return err
 	}
-	if format == "json" {
+	switch {
+	case wait.enabled:
+		// The final state is the output; the id goes to stderr so that a
+		// script reading JSON from stdout gets one document.
+		fmt.Fprintf(a.Stderr, "The job %s has been started.\n", id)
+		return a.waitJob(ctx, store, id, wait)
+	case asJSON:
 		return writeJSON(a, map[string]string{"id": id})
 	}
 	fmt.Fprintf(a.Stdout, "The job %s has been started.\n", id)
@@ -109,13 +142,29 @@ func (a *App) startJob(cmd *cobra.Command, connectorID, jobType, format string) 
 }
 
 func (a *App) listJobs(cmd *cobra.Command, connectorID string) error {
-	store, err := a.jobStore(cmd)
+	asJSON, err := a.jsonOutput()
 	if err != nil {
 		return err
 	}
+	env, err := a.operator(cmd)
+	if err != nil {
+		return err
+	}
+	store, err := env.Store(cmd.Context())
+	if err != nil {
+		return err
+	}
+	env.refresh(cmd.Context(), protocol.JobsAlias)
 	jobs, err := store.ListJobs(cmd.Context(), protocol.JobQuery{ConnectorIDs: []string{connectorID}})
 	if err != nil {
 		return fmt.Errorf("cannot list the jobs of connector %s: %w", connectorID, err)
+	}
+	if asJSON {
+		views := make([]jobView, len(jobs))
+		for i, j := range jobs {
+			views[i] = viewOf(j)
+		}
+		return writeJSON(a, views)
 	}
 	if len(jobs) == 0 {
 		fmt.Fprintln(a.Stdout, "No jobs found")
@@ -207,8 +256,8 @@ type jobView struct {
 	CompletedAt            *string `json:"completed_at"`
 }
 
-func (a *App) viewJob(cmd *cobra.Command, jobID, format string) error {
-	format, err := outputFormat(format)
+func (a *App) viewJob(cmd *cobra.Command, jobID string) error {
+	asJSON, err := a.jsonOutput()
 	if err != nil {
 		return err
 	}
@@ -220,7 +269,11 @@ func (a *App) viewJob(cmd *cobra.Command, jobID, format string) error {
 	if err != nil {
 		return err
 	}
-	v := jobView{
+	return a.printJob(j, asJSON)
+}
+
+func viewOf(j *protocol.Job) jobView {
+	return jobView{
 		JobID: j.ID, ConnectorID: j.Connector.ID, IndexName: j.Connector.IndexName,
 		JobStatus: string(j.Status), JobType: string(j.JobType),
 		DocumentsIndexed: j.IndexedDocumentCount, VolumeDocumentsIndexed: j.IndexedDocumentVolume,
@@ -228,7 +281,12 @@ func (a *App) viewJob(cmd *cobra.Command, jobID, format string) error {
 		TriggerMethod: string(j.TriggerMethod), Error: j.Error, WorkerHostname: j.WorkerHostname,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt,
 	}
-	if format == "json" {
+}
+
+// printJob prints a job as job view shows it.
+func (a *App) printJob(j *protocol.Job, asJSON bool) error {
+	v := viewOf(j)
+	if asJSON {
 		return writeJSON(a, v)
 	}
 	t := newTable(a.Stdout)
@@ -268,12 +326,11 @@ func orDash(s *string) string {
 	return *s
 }
 
-// writeJSON prints v indented by four spaces, as the original does.
+// writeJSON prints v indented by four spaces, as the original does, with
+// <, > and & as themselves (this is for terminals and scripts, not HTML).
 func writeJSON(a *App, v any) error {
-	out, err := json.MarshalIndent(v, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(a.Stdout, string(out))
-	return err
+	enc := json.NewEncoder(a.Stdout)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/connectors-go/connectors/estest"
 	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 // jobCluster is a cluster with connector c1 (index search-j, source dir)
@@ -214,4 +215,119 @@ func TestJobView(t *testing.T) {
 			runIn(t, "", nil, "job", "view", "nope", "-o", "json").expect(t, 1, "sync job nope not found")
 		})
 	}
+}
+
+// runAsync runs the command line in the background; the result arrives on
+// the channel, and out/errb can be watched meanwhile.
+func runAsync(t *testing.T, prepare func(*App), args ...string) (out, errb *testproc.Buffer, done <-chan result) {
+	t.Helper()
+	out, errb = &testproc.Buffer{}, &testproc.Buffer{}
+	a := &App{Stdout: out, Stderr: errb, Getenv: func(string) string { return "" }, Exit: func(code int) { t.Errorf("unexpected forced exit %d", code) }}
+	if prepare != nil {
+		prepare(a)
+	}
+	root := a.rootCommand()
+	root.SetIn(strings.NewReader(""))
+	root.SetArgs(args)
+	ch := make(chan result, 1)
+	go func() {
+		code := a.report("connectors", root.Execute())
+		ch <- result{code, out.String(), errb.String()}
+	}()
+	return out, errb, ch
+}
+
+// waitFor blocks until the buffer holds want (the command's own output is
+// the event the test reacts to), failing after a generous bound.
+func waitFor(t *testing.T, b *testproc.Buffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(b.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output never showed %q:\n%s", want, b.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestJobWait(t *testing.T) {
+	update := func(c *cluster, id string, doc map[string]any) {
+		c.do("POST", "/"+protocol.JobsAlias+"/_update/"+id+"?refresh=true", map[string]any{"doc": doc}, nil)
+	}
+	tests := []struct {
+		name  string
+		end   map[string]any
+		code  int
+		wants []string
+	}{
+		{"completed", map[string]any{"status": "completed", "indexed_document_count": 10, "completed_at": protocol.Now()}, 0,
+			[]string{"in_progress: 4 documents indexed, 0 deleted", "completed: 10 documents indexed", "Job status", "completed"}},
+		{"error", map[string]any{"status": "error", "error": "the source went away", "completed_at": protocol.Now()}, 1,
+			[]string{"error: 4 documents indexed", "the source went away", "ended error"}},
+		{"canceled", map[string]any{"status": "canceled", "completed_at": protocol.Now()}, 1, []string{"ended canceled"}},
+	}
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					c := jobCluster(t, m.extra)
+					id := startJobCLI(t, "-i", "c1", "-t", "full")
+					out, _, done := runAsync(t, nil, "job", "wait", "--interval", "10ms", "--", id)
+					waitFor(t, out, "pending")
+					update(c, id, map[string]any{"status": "in_progress", "started_at": protocol.Now(), "indexed_document_count": 4})
+					waitFor(t, out, "in_progress: 4 documents indexed")
+					update(c, id, tt.end)
+					r := <-done
+					r.expect(t, tt.code, tt.wants...)
+					if n := strings.Count(r.stdout, "in_progress: 4"); n != 1 {
+						t.Errorf("a plain line per change, not per poll: %d lines for one state\n%s", n, r.stdout)
+					}
+				})
+			}
+		})
+	}
+
+	t.Run("live line on a terminal", func(t *testing.T) {
+		c := jobCluster(t, "")
+		id := startJobCLI(t, "-i", "c1", "-t", "full")
+		tty := true
+		out, _, done := runAsync(t, func(a *App) { a.tty = &tty }, "job", "wait", "--interval", "10ms", "--", id)
+		waitFor(t, out, "pending")
+		update(c, id, map[string]any{"status": "completed", "indexed_document_count": 3, "started_at": protocol.Now(), "completed_at": protocol.Now()})
+		r := <-done
+		r.expect(t, 0, "\r\x1b[KSync job "+id+" completed: 3 documents indexed")
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		jobCluster(t, "")
+		id := startJobCLI(t, "-i", "c1", "-t", "full")
+		runIn(t, "", nil, "job", "wait", "--timeout", "50ms", "--interval", "10ms", "--", id).expect(t, ExitTimeout, "Gave up waiting", "it is still pending")
+	})
+
+	t.Run("json", func(t *testing.T) {
+		c := jobCluster(t, "")
+		id := startJobCLI(t, "-i", "c1", "-t", "full")
+		update(c, id, map[string]any{"status": "completed", "indexed_document_count": 7})
+		r := runIn(t, "", nil, "job", "wait", "-o", "json", "--", id)
+		r.expect(t, 0)
+		var v map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["documents_indexed"] != float64(7) {
+			t.Fatalf("stdout is not the job's JSON (%v):\n%s", err, r.stdout)
+		}
+	})
+
+	t.Run("start --wait", func(t *testing.T) {
+		c := jobCluster(t, "")
+		out, errb, done := runAsync(t, nil, "job", "start", "-i", "c1", "-t", "full", "--wait", "--interval", "10ms")
+		waitFor(t, errb, "has been started")
+		id := startedRE.FindStringSubmatch(errb.String())[1]
+		waitFor(t, out, "pending")
+		update(c, id, map[string]any{"status": "completed", "indexed_document_count": 2})
+		(<-done).expect(t, 0, "completed: 2 documents indexed")
+	})
+
+	t.Run("missing job", func(t *testing.T) {
+		jobCluster(t, "")
+		runIn(t, "", nil, "job", "wait", "nope").expect(t, 1, "sync job nope not found")
+	})
 }

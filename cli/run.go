@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -61,6 +62,9 @@ func (a *App) runService(actions []string) error {
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	for _, p := range cfg.ConnectorProblems(compiledIn) {
+		log.Error("A configured connector cannot run: "+p.Message, "key", p.Key)
+	}
 	log.Info("Running connector service", "version", version.Version, "hostname", hostname)
 	ctx, stop := a.signalContext(log)
 	defer stop()
@@ -69,6 +73,11 @@ func (a *App) runService(actions []string) error {
 	if err != nil {
 		return err
 	}
+	// Health checks answer from the start: /healthz says the process is up
+	// while preflight waits for Elasticsearch, /readyz stays 503 until the
+	// service runs (so an orchestrator neither kills a waiting pod nor
+	// sends it work).
+	m := serveMetrics(ctx, cfg, log)
 	res, err := preflight.Run(ctx, preflight.Params{Config: cfg, Client: client, Version: version.Version, Log: log, Getenv: a.Getenv})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -78,26 +87,39 @@ func (a *App) runService(actions []string) error {
 		return &exitError{code: ExitError}
 	}
 	cfg.Elasticsearch.Serverless = res.Serverless
-	return a.startServices(ctx, cfg, client, log, actions, protocol.Worker{Hostname: hostname, Instance: instance})
+	return a.startServices(ctx, cfg, client, log, actions, protocol.Worker{Hostname: hostname, Instance: instance}, m)
 }
 
-// startServices runs the service loops until ctx ends.
-func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string, w protocol.Worker) error {
+// serveMetrics starts the listener of service.metrics_addr, if set.
+func serveMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger) *metrics.Metrics {
+	addr := cfg.Service.MetricsAddr
+	if addr == "" {
+		return nil
+	}
+	m := metrics.New(version.Version)
+	// Bound before preflight starts, so the health checks answer from then on.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("Cannot serve metrics and health checks: service.metrics_addr cannot be used", "addr", addr, "error", err.Error())
+		return m
+	}
+	go func() {
+		if err := m.ServeListener(ctx, ln); err != nil {
+			log.Error("Metrics and health checks stopped", "addr", addr, "error", err.Error())
+		}
+	}()
+	log.Info("Serving metrics and health checks", "addr", addr, "paths", "/metrics /healthz /readyz")
+	return m
+}
+
+// startServices runs the service loops until ctx ends; m is the metrics
+// listener already serving, or nil.
+func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.Client, log *slog.Logger, actions []string, w protocol.Worker, m *metrics.Metrics) error {
 	store, err := protocol.Open(ctx, client, protocol.Options{UseAPI: cfg.Elasticsearch.FeatureUseConnectorsAPI, Log: log})
 	if err != nil {
 		return err
 	}
 	log.Info("Connector protocol chosen", "mode", string(store.Mode()))
-	var m *metrics.Metrics
-	if addr := cfg.Service.MetricsAddr; addr != "" {
-		m = metrics.New(version.Version)
-		go func() {
-			if err := m.Serve(ctx, addr); err != nil {
-				log.Error("Cannot serve metrics", "addr", addr, "error", err.Error())
-			}
-		}()
-		log.Info("Serving metrics and health checks", "addr", addr, "paths", "/metrics /healthz /readyz")
-	}
 	extractors, err := newExtractors(cfg)
 	if err != nil {
 		return err

@@ -23,6 +23,17 @@ func (a *App) sourceCommand() *cobra.Command {
 		Short: "List the compiled-in sources",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := a.jsonOutput()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				var out []map[string]any
+				for _, f := range connector.Registered() {
+					out = append(out, map[string]any{"service_type": f.ServiceType, "name": f.DisplayName, "features": f.Features.Object()})
+				}
+				return writeJSON(a, out)
+			}
 			t := tablewriter.NewWriter(a.Stdout)
 			t.Header("Service type", "Name", "Sync rules", "DLS", "Incremental")
 			for _, f := range connector.Registered() {
@@ -43,14 +54,25 @@ func (a *App) sourceCommand() *cobra.Command {
 	var asJSON bool
 	describe := &cobra.Command{
 		Use:   "describe SERVICE_TYPE",
-		Short: "Show a source's configuration fields (or, with --json, the configuration written into a connector)",
-		Args:  cobra.ExactArgs(1),
+		Short: "Show a source's configuration fields (or, with -o json, the configuration written into a connector)",
+		Long: `Shows a source's configuration fields: order, key, type, whether it is required, the
+initial value a new connector gets (for dir, $SYSTEM_DIR or the working directory of the
+process that creates the connector), the default_value the source falls back to when a
+value is empty, dependencies and description. Sensitive fields never show a value.
+With -o json (or --json), prints the configuration and features objects exactly as they
+are written into a connector document.`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeServiceTypes,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, ok := connector.Lookup(args[0])
 			if !ok {
 				return usagef("unknown service type %q (see `connectors source list`)", args[0])
 			}
-			if asJSON {
+			jsonOut, err := a.jsonOutput()
+			if err != nil {
+				return err
+			}
+			if asJSON || jsonOut {
 				out, err := f.SchemaJSON()
 				if err != nil {
 					return err
@@ -60,14 +82,14 @@ func (a *App) sourceCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.Stdout, "%s (%s)\n\n", f.DisplayName, f.ServiceType)
 			t := tablewriter.NewWriter(a.Stdout)
-			t.Header("Order", "Key", "Type", "Required", "Default", "Depends on", "Description")
+			t.Header("Order", "Key", "Type", "Required", "Initial value", "Default value", "Depends on", "Description")
 			fields := append([]connector.Field(nil), f.Fields...)
 			sort.SliceStable(fields, func(i, j int) bool { return fields[i].EffectiveOrder() < fields[j].EffectiveOrder() })
 			for _, fd := range fields {
 				props := fd.Properties()
-				def := props["value"]
+				initial, def := props["value"], props["default_value"]
 				if fd.Sensitive {
-					def = ""
+					initial, def = "", ""
 				}
 				var deps []string
 				for _, d := range fd.DependsOn {
@@ -77,14 +99,14 @@ func (a *App) sourceCommand() *cobra.Command {
 				if fd.Tooltip != "" {
 					desc += ": " + fd.Tooltip
 				}
-				if err := t.Append(fmt.Sprint(fd.EffectiveOrder()), fd.Key, string(fd.EffectiveType()), yesNo(fd.Required()), fmt.Sprint(orEmpty(def)), strings.Join(deps, ", "), desc); err != nil {
+				if err := t.Append(fmt.Sprint(fd.EffectiveOrder()), fd.Key, string(fd.EffectiveType()), yesNo(fd.Required()), fmt.Sprint(orEmpty(initial)), dashAny(def), strings.Join(deps, ", "), desc); err != nil {
 					return err
 				}
 			}
 			return t.Render()
 		},
 	}
-	describe.Flags().BoolVar(&asJSON, "json", false, "print the schema as JSON")
+	describe.Flags().BoolVar(&asJSON, "json", false, "print the schema as JSON (same as -o json)")
 	cmd.AddCommand(describe)
 	return cmd
 }
@@ -94,6 +116,13 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func dashAny(v any) string {
+	if v == nil || v == "" {
+		return "-"
+	}
+	return fmt.Sprint(v)
 }
 
 func orEmpty(v any) any {

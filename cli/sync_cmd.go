@@ -45,6 +45,10 @@ to be listed in it.`,
 }
 
 func (a *App) runOneSync(connectorID, jobType string) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	t, err := protocol.ParseJobType(jobType)
 	if err != nil {
 		return usagef("--job-type: %v", err)
@@ -127,6 +131,23 @@ func (a *App) runOneSync(connectorID, jobType string) error {
 		return err
 	}
 	took := time.Since(started).Round(time.Millisecond)
+	if asJSON {
+		out := map[string]any{
+			"job_id": jobID, "connector_id": c.ID, "index_name": c.Index(), "job_status": res.Status, "took_seconds": took.Seconds(),
+			"documents_indexed": res.Stats.IndexedDocumentCount, "volume_documents_indexed": res.Stats.IndexedDocumentVolume,
+			"documents_deleted": res.Stats.DeletedDocumentCount, "total_document_count": res.Stats.TotalDocumentCount,
+		}
+		if res.Status == protocol.JobError {
+			out["error"] = res.Error
+		}
+		if err := writeJSON(a, out); err != nil {
+			return err
+		}
+		if res.Status == protocol.JobCompleted {
+			return nil
+		}
+		return &exitError{code: ExitError}
+	}
 	total := ""
 	if res.Stats.TotalDocumentCount != nil {
 		total = fmt.Sprintf(", %d in index %s", *res.Stats.TotalDocumentCount, c.Index())
@@ -172,9 +193,15 @@ func pendingOrNewJob(ctx context.Context, store *protocol.Store, c *protocol.Con
 		// leaves no stray pending job behind.
 		return "", fmt.Errorf("a %s sync of connector %s is already running (job %s, %s on %s)", running[0].JobType, c.ID, running[0].ID, running[0].Status, orDash(running[0].WorkerHostname))
 	}
-	if len(jobs) > 0 {
-		log.Info("Taking the connector's waiting job", "sync_job_id", jobs[0].ID, "status", string(jobs[0].Status))
-		return jobs[0].ID, nil
+	// The search may be a moment behind: a job it shows as waiting can have
+	// been taken and finished since, so each is read again in real time.
+	for _, j := range jobs {
+		fresh, err := store.GetJob(ctx, j.ID)
+		if err != nil || (fresh.Status != protocol.JobPending && fresh.Status != protocol.JobSuspended) {
+			continue
+		}
+		log.Info("Taking the connector's waiting job", "sync_job_id", fresh.ID, "status", string(fresh.Status))
+		return fresh.ID, nil
 	}
 	id, err := store.CreateJob(ctx, c, t, protocol.TriggerOnDemand)
 	if err != nil {

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,6 +42,12 @@ type DocsRequest struct {
 	// AdvancedRules is the decoded `advanced_snippet.value` of the job's active filtering, nil
 	// when there is none. Basic rules are applied by the service, never by the source.
 	AdvancedRules any
+
+	// AdvancedRulesJSON is the same snippet as the JSON text it was stored as, nil when the
+	// service does not have it. Decoding into AdvancedRules loses the order of object keys, which
+	// matters to some sources (a MongoDB $sort stage, an embedded document to match exactly);
+	// such sources decode this instead when it is set.
+	AdvancedRulesJSON json.RawMessage
 
 	// Checkpoint is the last checkpoint this source saved with [DocsRequest.SaveCheckpoint] in an
 	// earlier run of the same job, when the service resumes a job whose worker died or was
@@ -147,6 +154,11 @@ type Document struct {
 	// AllowAccessControl lists the DLS identities allowed to see this document, written as
 	// `_allow_access_control`. nil leaves the field out; a non-nil empty slice writes [].
 	AllowAccessControl []string
+
+	// IDValue, when non-nil, is written as the _source `id` in place of ID. Elasticsearch's _id
+	// is always the string ID; a source whose original yields a number as `_id` (network_drive's
+	// SMB file id) sets the number here so that the indexed _source keeps it a number.
+	IDValue any
 }
 
 // Reserved document keys that Fields must not contain.
@@ -164,6 +176,9 @@ func (d Document) Body() map[string]any {
 		out[k] = v
 	}
 	out["id"] = d.ID
+	if d.IDValue != nil {
+		out["id"] = d.IDValue
+	}
 	if d.Timestamp != "" {
 		out["_timestamp"] = d.Timestamp
 	}

@@ -26,7 +26,19 @@ type Config struct {
 	// Warnings are non-fatal findings: unknown keys, deprecated forms,
 	// settings that work against each other.
 	Warnings []string `cfg:"-"`
+
+	// explicit holds the keys the file or the environment set (dotted
+	// paths, list items as connectors[0].api_key).
+	explicit map[string]bool
+	// duplicates are the connectors entries dropped because a later entry
+	// has the same connector_id.
+	duplicates []Problem
 }
+
+// IsSet reports whether the file or the environment gave key (a dotted
+// path such as service.max_concurrent_content_syncs) a value, as opposed to
+// the default.
+func (cfg *Config) IsSet(key string) bool { return cfg.explicit[key] }
 
 // Elasticsearch holds the elasticsearch.* keys.
 type Elasticsearch struct {
@@ -107,10 +119,13 @@ type Service struct {
 	MaxConcurrentContentSyncs       int      `cfg:"max_concurrent_content_syncs"`
 	MaxConcurrentAccessControlSyncs int      `cfg:"max_concurrent_access_control_syncs"`
 	MaxConcurrentSchedulingTasks    int      `cfg:"max_concurrent_scheduling_tasks"`
-	MaxFileDownloadSize             int64    `cfg:"max_file_download_size"`
-	JobCleanupInterval              float64  `cfg:"job_cleanup_interval"`
-	LogLevel                        string   `cfg:"log_level"`
-	FIPSMode                        bool     `cfg:"fips_mode"`
+	// MaxConcurrentSyncs is the original's deprecated name of
+	// max_concurrent_content_syncs; see applyDeprecated.
+	MaxConcurrentSyncs  *int    `cfg:"max_concurrent_syncs"`
+	MaxFileDownloadSize int64   `cfg:"max_file_download_size"`
+	JobCleanupInterval  float64 `cfg:"job_cleanup_interval"`
+	LogLevel            string  `cfg:"log_level"`
+	FIPSMode            bool    `cfg:"fips_mode"`
 	// IdleJobThreshold is our addition: seconds without a heartbeat after
 	// which cleanup marks a running job as failed (fixed at 300 in the original).
 	IdleJobThreshold float64 `cfg:"idle_job_threshold"`
@@ -432,7 +447,9 @@ func Parse(path string, raw []byte, opts LoadOptions) (*Config, error) {
 	cfg.Path = path
 	d := &decoder{}
 	d.decodeStruct("", merged, cfg)
+	cfg.explicit = d.set
 	cfg.Warnings = append(cfg.Warnings, d.warnings...)
+	cfg.applyDeprecated()
 	problems := append(d.problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return cfg, &Error{Path: path, Problems: problems}

@@ -304,23 +304,168 @@ func TestExampleFileIsValid(t *testing.T) {
 }
 
 func TestMapRedactsSecrets(t *testing.T) {
-	cfg, err := parse(t, "elasticsearch:\n  password: topsecret\n  api_key: keyvalue\n  headers: {Authorization: Bearer x, X-Team: a}\nconnectors:\n  - {connector_id: a, service_type: dir, api_key: connkey}\n")
+	const yml = `elasticsearch:
+  host: http://elastic:hostsecret@localhost:9200
+  password: topsecret
+  api_key: keyvalue
+  proxy: http://proxyuser:proxysecret@proxy:3128
+  headers: {Authorization: Bearer x, X-Team: teamsecret, User-Agent: probe}
+connectors:
+  - {connector_id: a, service_type: dir, api_key: connkey}
+extraction_service:
+  host: http://ex:exsecret@extract:8090
+`
+	cfg, err := parse(t, yml)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := cfg.Map(true)
-	out := strings.ReplaceAll(strings.ReplaceAll(fmtAny(m), "\n", " "), "  ", " ")
-	for _, leak := range []string{"topsecret", "keyvalue", "connkey", "Bearer"} {
+	out := fmtAny(m)
+	for _, leak := range []string{"topsecret", "keyvalue", "connkey", "Bearer", "hostsecret", "proxysecret", "proxyuser", "teamsecret", "exsecret"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("Map(true) leaks %q: %s", leak, out)
 		}
 	}
 	es := m["elasticsearch"].(map[string]any)
-	if es["host"] != "http://localhost:9200" || es["headers"].(map[string]any)["X-Team"] != "a" {
-		t.Errorf("non-secret values lost: %v", es)
+	want := map[string]any{
+		"host":  "http://REDACTED@localhost:9200",
+		"proxy": "http://REDACTED@proxy:3128",
+	}
+	for k, v := range want {
+		if es[k] != v {
+			t.Errorf("%s = %v, want %v", k, es[k], v)
+		}
+	}
+	if h := es["headers"].(map[string]any); h["User-Agent"] != "probe" || h["X-Team"] != RedactedValue {
+		t.Errorf("headers = %v: harmless headers are shown, others hidden", h)
 	}
 	if cfg.Map(false)["elasticsearch"].(map[string]any)["password"] != "topsecret" {
 		t.Error("Map(false) should keep values")
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://localhost:9200", "http://localhost:9200"},
+		{"http://u:p@h:9200/x", "http://REDACTED@h:9200/x"},
+		{"http://u@h", "http://REDACTED@h"},
+		{"http://u:p ss@h:9200", "http://REDACTED@h:9200"}, // does not parse: cut at the '@'
+		{"http://u:p@ss@h:92 00/a@b", "http://REDACTED@h:92 00/a@b"},
+		{"not a url", "not a url"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDeprecatedMaxConcurrentSyncs(t *testing.T) {
+	tests := []struct {
+		name    string
+		yml     string
+		want    int
+		warning string
+	}{
+		{"old key alone is used", "service:\n  max_concurrent_syncs: 3\n", 3, "service.max_concurrent_syncs is deprecated: its value 3 is used"},
+		{"new key wins", "service:\n  max_concurrent_syncs: 3\n  max_concurrent_content_syncs: 2\n", 2, "deprecated and ignored: service.max_concurrent_content_syncs (2) is set and wins"},
+		{"new key set to its default still wins", "service.max_concurrent_content_syncs: 1\nservice.max_concurrent_syncs: 5\n", 1, "deprecated and ignored"},
+		{"from the environment", "", 4, "its value 4 is used"},
+		{"absent", "service:\n  idling: 31\n", 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var env []string
+			if tt.yml == "" {
+				env = []string{"service.max_concurrent_syncs=4"}
+			}
+			cfg, err := parse(t, tt.yml, env...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Service.MaxConcurrentContentSyncs != tt.want {
+				t.Errorf("max_concurrent_content_syncs = %d, want %d", cfg.Service.MaxConcurrentContentSyncs, tt.want)
+			}
+			joined := strings.Join(cfg.Warnings, "\n")
+			if tt.warning == "" && strings.Contains(joined, "max_concurrent_syncs") || !strings.Contains(joined, tt.warning) {
+				t.Errorf("warnings = %q, want one containing %q", joined, tt.warning)
+			}
+		})
+	}
+	if _, err := parse(t, "service:\n  max_concurrent_syncs: 0\n"); err == nil || !strings.Contains(err.Error(), "service.max_concurrent_syncs: must be > 0") {
+		t.Errorf("a zero alias should be refused, got %v", err)
+	}
+}
+
+func TestCredentialWarnings(t *testing.T) {
+	tests := []struct {
+		name, yml, want string
+	}{
+		{"api key with a password", "elasticsearch:\n  api_key: k\n  password: p\n", "the API key is used and the user name and password are ignored"},
+		{"api key with a user name", "elasticsearch:\n  api_key: k\n  username: bob\n", "the API key is used"},
+		{"api key with URL credentials", "elasticsearch:\n  api_key: k\n  host: http://u:p@h:9200\n", "the credentials in the URL are ignored"},
+		{"URL credentials with a password", "elasticsearch:\n  host: http://u:p@h:9200\n  password: p\n", "the credentials in the URL are used"},
+		{"api key with the default user", "elasticsearch:\n  api_key: k\n", ""},
+		{"password alone", "elasticsearch:\n  password: p\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(t, tt.yml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			for _, w := range cfg.Warnings {
+				if strings.Contains(w, "api_key") || strings.Contains(w, "credentials") || strings.Contains(w, "password") {
+					found = append(found, w)
+				}
+			}
+			switch {
+			case tt.want == "" && len(found) > 0:
+				t.Errorf("unexpected warnings %q", found)
+			case tt.want != "" && (len(found) != 1 || !strings.Contains(found[0], tt.want)):
+				t.Errorf("warnings %q, want one containing %q", found, tt.want)
+			}
+			for _, w := range cfg.Warnings {
+				if strings.Contains(w, ":p@") || strings.Contains(w, "password: p") {
+					t.Errorf("warning shows a secret: %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestConnectorProblems(t *testing.T) {
+	known := func(s string) bool { return s == "dir" }
+	tests := []struct {
+		name string
+		yml  string
+		want []string
+	}{
+		{"fine", "connectors:\n  - {connector_id: a, service_type: dir}\n", nil},
+		{"not compiled in", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: b, service_type: mysql}\n",
+			[]string{`connectors[1].service_type: connector b has service type "mysql", which is not compiled into this binary`}},
+		{"no service type", "connectors:\n  - {connector_id: a}\n", []string{"connectors[0].service_type: connector a has no service_type"}},
+		{"listed twice", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: dir}\n",
+			[]string{`connectors[1].connector_id: connector_id "a" is listed more than once`}},
+		{"deprecated top-level form", "connector_id: a\nservice_type: s3\n", []string{`service_type: connector a has service type "s3"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(t, tt.yml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.ConnectorProblems(known)
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems = %v, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(got[i].String(), w) {
+					t.Errorf("problem %d = %q, want it to start with %q", i, got[i], w)
+				}
+			}
+		})
 	}
 }
 

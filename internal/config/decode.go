@@ -120,6 +120,9 @@ func kindName(n *yaml.Node) string {
 type decoder struct {
 	problems []Problem
 	warnings []string
+	// set records every key the file or the environment gave a value, so
+	// that rules can tell an explicit setting from a default.
+	set map[string]bool
 }
 
 func (d *decoder) fail(key string, origin string, format string, args ...any) {
@@ -166,6 +169,12 @@ func (d *decoder) decodeStruct(prefix string, m map[string]any, target any) {
 }
 
 func (d *decoder) decodeValue(key string, v any, fv reflect.Value) {
+	if l, ok := v.(*leaf); !ok || l.value != nil {
+		if d.set == nil {
+			d.set = map[string]bool{}
+		}
+		d.set[key] = true
+	}
 	if l, ok := v.(*leaf); ok && l.value == nil {
 		// `key:` with nothing after it keeps the default rather than turning
 		// a setting into a crash later, as the original would.
@@ -189,6 +198,11 @@ func (d *decoder) decodeValue(key string, v any, fv reflect.Value) {
 			s, ok := d.stringOf(key, v)
 			if ok {
 				fv.Set(reflect.ValueOf(&s))
+			}
+		case reflect.Int:
+			if n, ok := d.intOf(key, v); ok {
+				i := int(n)
+				fv.Set(reflect.ValueOf(&i))
 			}
 		case reflect.Float64:
 			if f, ok := d.floatOf(key, v); ok {

@@ -8,8 +8,24 @@ import (
 // secretKeys are never shown in clear by Map.
 var secretKeys = map[string]bool{"password": true, "api_key": true}
 
+// urlKeys may carry a user name and password in their user-info part.
+var urlKeys = map[string]bool{"host": true, "proxy": true}
+
+// shownHeaders are the elasticsearch.headers whose values Map shows; every
+// other header may carry a credential (Authorization, a token, a cookie, a
+// vendor's key header) and is hidden.
+var shownHeaders = map[string]bool{
+	"accept": true, "accept-encoding": true, "content-type": true, "user-agent": true,
+	"x-opaque-id": true, "traceparent": true, "x-request-id": true,
+}
+
+// RedactedValue replaces a secret value in displayed configuration.
+const RedactedValue = "<redacted>"
+
 // Map renders the effective configuration as nested maps keyed like
-// config.yml, with secrets replaced by "<redacted>" when redact is true.
+// config.yml, with secrets hidden when redact is true: passwords and API
+// keys (global and per connector) become "<redacted>", so do header values
+// other than a few harmless ones, and credentials in URLs become REDACTED.
 func (cfg *Config) Map(redact bool) map[string]any {
 	return structMap(reflect.ValueOf(cfg).Elem(), redact)
 }
@@ -27,9 +43,20 @@ func structMap(v reflect.Value, redact bool) map[string]any {
 		if !ok {
 			continue
 		}
-		if redact && secretKeys[tag] {
-			if s, isStr := val.(string); !isStr || s != "" {
-				val = "<redacted>"
+		if redact {
+			switch s, isStr := val.(string); {
+			case secretKeys[tag] && (!isStr || s != ""):
+				val = RedactedValue
+			case urlKeys[tag] && isStr:
+				val = RedactURL(s)
+			case tag == "headers":
+				if m, isMap := val.(map[string]any); isMap {
+					for k := range m {
+						if !shownHeaders[strings.ToLower(k)] {
+							m[k] = RedactedValue
+						}
+					}
+				}
 			}
 		}
 		out[tag] = val
@@ -56,11 +83,7 @@ func valueOf(fv reflect.Value, redact bool) (any, bool) {
 	case reflect.Map:
 		m := map[string]any{}
 		for _, k := range fv.MapKeys() {
-			val := fv.MapIndex(k).Interface()
-			if redact && isSecretHeader(k.String()) {
-				val = "<redacted>"
-			}
-			m[k.String()] = val
+			m[k.String()] = fv.MapIndex(k).Interface()
 		}
 		return m, true
 	case reflect.String:
@@ -71,9 +94,4 @@ func valueOf(fv reflect.Value, redact bool) (any, bool) {
 	default:
 		return fv.Interface(), true
 	}
-}
-
-func isSecretHeader(name string) bool {
-	n := strings.ToLower(name)
-	return n == "authorization" || strings.Contains(n, "token") || strings.Contains(n, "key") || strings.Contains(n, "secret")
 }

@@ -66,15 +66,37 @@ func (c *check) httpURL(key, v string) {
 	}
 }
 
-// redactURL hides credentials embedded in a URL before it is shown.
-func redactURL(s string) string {
+// RedactURL hides the user-info part (user name and password) of a URL
+// before it is shown. Text that does not parse as a URL is cut at the last
+// '@' after the scheme, so that a malformed URL holding a password is not
+// shown either.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err == nil {
+		if u.User == nil {
+			return s
+		}
+		u.User = url.User(Redacted)
+		return u.String()
 	}
-	u.User = url.User("REDACTED")
-	return u.String()
+	rest, scheme := s, ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		scheme, rest = s[:i+3], s[i+3:]
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		end = i
+	}
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		return scheme + Redacted + rest[at:]
+	}
+	return s
 }
+
+// Redacted stands for a hidden secret in everything shown to a person.
+const Redacted = "REDACTED"
+
+func redactURL(s string) string { return RedactURL(s) }
 
 // validate checks ranges and relations after decoding, and normalises the
 // connectors list (ids stringified, entries without ids dropped, later
@@ -140,6 +162,9 @@ func (cfg *Config) validate() []Problem {
 	c.positiveInt("service.max_concurrent_content_syncs", s.MaxConcurrentContentSyncs)
 	c.positiveInt("service.max_concurrent_access_control_syncs", s.MaxConcurrentAccessControlSyncs)
 	c.positiveInt("service.max_concurrent_scheduling_tasks", s.MaxConcurrentSchedulingTasks)
+	if s.MaxConcurrentSyncs != nil {
+		c.positiveInt("service.max_concurrent_syncs", *s.MaxConcurrentSyncs)
+	}
 	if s.MaxFileDownloadSize <= 0 {
 		c.add("service.max_file_download_size", "must be > 0, got %d", s.MaxFileDownloadSize)
 	}
@@ -197,7 +222,10 @@ func (cfg *Config) normalizeConnectors() {
 			continue
 		}
 		if at, dup := index[e.ConnectorID]; dup {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("connectors[%d]: connector_id %q is listed more than once; the later entry wins", i, e.ConnectorID))
+			// Reported by ConnectorProblems: an error for `config validate`,
+			// logged at start by the service, which keeps the later entry.
+			msg := fmt.Sprintf("connector_id %q is listed more than once; the later entry wins and the earlier one is ignored: remove one of them", e.ConnectorID)
+			cfg.duplicates = append(cfg.duplicates, Problem{Key: fmt.Sprintf("connectors[%d].connector_id", i), Message: msg})
 			kept[at] = e
 			continue
 		}
@@ -207,9 +235,51 @@ func (cfg *Config) normalizeConnectors() {
 	cfg.Connectors = kept
 }
 
+// applyDeprecated maps the original's deprecated keys onto their
+// replacements. service.max_concurrent_syncs is the old name of
+// service.max_concurrent_content_syncs: the original reads it only when the
+// new key is absent, and warns. (Its own defaults always supply the new key,
+// so there the old one never takes effect; here it does, when the file does
+// not set the new key, which is what the warning promises.)
+func (cfg *Config) applyDeprecated() {
+	s := &cfg.Service
+	if s.MaxConcurrentSyncs == nil {
+		return
+	}
+	if cfg.IsSet("service.max_concurrent_content_syncs") {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("service.max_concurrent_syncs is deprecated and ignored: service.max_concurrent_content_syncs (%d) is set and wins; remove service.max_concurrent_syncs", s.MaxConcurrentContentSyncs))
+		return
+	}
+	s.MaxConcurrentContentSyncs = *s.MaxConcurrentSyncs
+	cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("service.max_concurrent_syncs is deprecated: its value %d is used for service.max_concurrent_content_syncs; rename the key", *s.MaxConcurrentSyncs))
+}
+
+// warnCredentials says which credentials win when several are configured:
+// the API key over anything else, as in the original (which warns unless the
+// user name and password are its defaults), then a user name and password
+// embedded in the host URL over the username/password keys.
+func (cfg *Config) warnCredentials() {
+	es := cfg.Elasticsearch
+	urlUser := false
+	if u, err := url.Parse(es.Host); err == nil && u.User != nil {
+		urlUser = true
+	}
+	def := Default().Elasticsearch
+	basic := es.Username != def.Username || es.Password != def.Password
+	switch {
+	case es.APIKey != nil && urlUser:
+		cfg.Warnings = append(cfg.Warnings, "elasticsearch.api_key is set and elasticsearch.host holds a user name and password: the API key is used and the credentials in the URL are ignored")
+	case es.APIKey != nil && basic:
+		cfg.Warnings = append(cfg.Warnings, "elasticsearch.api_key and elasticsearch.username/password are both set: the API key is used and the user name and password are ignored")
+	case urlUser && (cfg.IsSet("elasticsearch.username") || cfg.IsSet("elasticsearch.password")):
+		cfg.Warnings = append(cfg.Warnings, "elasticsearch.host holds a user name and password and elasticsearch.username/password are set too: the credentials in the URL are used")
+	}
+}
+
 // warnRelations reports settings that are legal alone but defeat each other,
 // the invariants the original's own configuration tests assert.
 func (cfg *Config) warnRelations() {
+	cfg.warnCredentials()
 	s, b := cfg.Service, cfg.Elasticsearch.Bulk
 	if s.Heartbeat <= s.Idling {
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("service.heartbeat (%gs) should be greater than service.idling (%gs)", s.Heartbeat, s.Idling))
@@ -247,6 +317,31 @@ func (cfg *Config) ServiceProblems() []Problem {
 	for i, e := range entries {
 		if e.ConnectorID == "changeme" || e.ServiceType == "changeme" {
 			c.add(fmt.Sprintf("connectors[%d]", i), "unmodified default configuration detected: replace the 'changeme' placeholders with a real connector_id and service_type")
+		}
+	}
+	return c.problems
+}
+
+// ConnectorProblems lists the configured connectors that cannot run:
+// without a service_type, with one this binary does not have (known says
+// which it has), or dropped because their connector_id is listed again. The
+// service still starts with them, as the original does (it logs and skips
+// such connectors); `config validate` counts them as errors.
+func (cfg *Config) ConnectorProblems(known func(serviceType string) bool) []Problem {
+	c := &check{}
+	c.problems = append(c.problems, cfg.duplicates...)
+	for i, e := range cfg.EffectiveConnectors() {
+		key := fmt.Sprintf("connectors[%d].service_type", i)
+		if len(cfg.Connectors) == 0 {
+			key = "service_type" // the deprecated top-level form
+		}
+		switch {
+		case e.ServiceType == "":
+			c.add(key, "connector %s has no service_type: the service will not sync it; add the connector's service type", e.ConnectorID)
+		case e.ServiceType == "changeme":
+			// ServiceProblems reports the placeholder.
+		case known != nil && !known(e.ServiceType):
+			c.add(key, "connector %s has service type %q, which is not compiled into this binary: its jobs would fail (see `connectors source list`)", e.ConnectorID, e.ServiceType)
 		}
 	}
 	return c.problems

@@ -38,7 +38,7 @@ func ParseMode(s string) (Mode, error) {
 	case ModeAuto, ModeAttachment, ModeService, ModeLocal:
 		return m, nil
 	}
-	return "", fmt.Errorf("extraction.mode: unknown mode %q (use auto, attachment, service or local)", s)
+	return "", fmt.Errorf("unknown extraction mode %q (use auto, attachment, service or local)", s)
 }
 
 // Content is what an extractor produced for one file: one field to merge into the document.

@@ -41,7 +41,7 @@ const (
 	PDFPure PDFEngine = "pure"
 )
 
-// ParsePDFEngine reads extraction.local.pdf_engine: "", "auto", "pdfium" or "pure".
+// ParsePDFEngine reads a PDF engine name: "", "auto", "pdfium" or "pure".
 func ParsePDFEngine(s string) (PDFEngine, error) {
 	switch e := PDFEngine(strings.ToLower(strings.TrimSpace(s))); e {
 	case "", "auto":
@@ -49,11 +49,11 @@ func ParsePDFEngine(s string) (PDFEngine, error) {
 	case PDFium, PDFPure:
 		return e, nil
 	}
-	return "", fmt.Errorf("extraction.local.pdf_engine: unknown engine %q (use auto, pdfium or pure)", s)
+	return "", fmt.Errorf("unknown PDF engine %q (use auto, pdfium or pure)", s)
 }
 
 // LocalConfig configures in-process extraction. The zero value is usable: every zero field takes its
-// default. docs/extraction.md proposes the config.yml keys under extraction.local.
+// default. These are not config.yml keys (docs/extraction.md lists the defaults).
 type LocalConfig struct {
 	// MaxFileSize is the largest input accepted, in bytes (service.max_file_download_size). Negative
 	// means no limit.
@@ -220,7 +220,7 @@ func (l *Local) Extract(ctx context.Context, filename string, r io.Reader, size 
 	if l.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, l.cfg.Timeout,
-			fmt.Errorf("%w: local extraction took longer than %s (extraction.local.timeout)", context.DeadlineExceeded, l.cfg.Timeout))
+			fmt.Errorf("%w: local extraction took longer than %s (its per-file time limit)", context.DeadlineExceeded, l.cfg.Timeout))
 		defer cancel()
 	}
 	src := &sourceErrReader{r: r}

@@ -67,7 +67,7 @@ func (z *zipDoc) open(name string) (io.ReadCloser, error) {
 }
 
 func (z *zipDoc) overBudget() error {
-	return fmt.Errorf("%w: package expands to more than %d bytes (raise extraction.local.max_unzipped_size to allow it)", ErrTooLarge, z.limit)
+	return fmt.Errorf("%w: package expands to more than %d bytes (the local extractor's limit on unpacked bytes)", ErrTooLarge, z.limit)
 }
 
 type budgetReader struct {

@@ -39,8 +39,8 @@ func TestZipBombs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := extractString(t, l, tc.file, tc.data)
-			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "extraction.local.max_unzipped_size") {
-				t.Fatalf("err = %v, want ErrTooLarge naming extraction.local.max_unzipped_size", err)
+			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "limit on unpacked bytes") {
+				t.Fatalf("err = %v, want ErrTooLarge naming the limit on unpacked bytes", err)
 			}
 		})
 	}

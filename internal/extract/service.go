@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/config"
 )
 
 // Defaults of the extraction_service section of config.yml.
@@ -48,6 +50,7 @@ type ServiceConfig struct {
 type Service struct {
 	cfg    ServiceConfig
 	base   string
+	shown  string // base without credentials, for messages
 	client *http.Client
 }
 
@@ -60,7 +63,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	u, err := url.Parse(host)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("extraction_service.host %q is not an http(s) URL", cfg.Host)
+		return nil, fmt.Errorf("extraction_service.host %q is not an http(s) URL", config.RedactURL(cfg.Host))
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultServiceTimeout
@@ -78,7 +81,17 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if client == nil {
 		client = &http.Client{}
 	}
-	return &Service{cfg: cfg, base: host, client: client}, nil
+	return &Service{cfg: cfg, base: host, shown: config.RedactURL(host), client: client}, nil
+}
+
+// redact renders a transport error without the credentials of the
+// service's URL.
+func (s *Service) redact(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return fmt.Sprintf("%s %s: %v", uerr.Op, config.RedactURL(uerr.URL), uerr.Err)
+	}
+	return err.Error()
 }
 
 // Config returns the configuration in force, defaults filled in.
@@ -118,12 +131,12 @@ func (s *Service) Ping(ctx context.Context) error {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("data extraction service at %s is unreachable: %w", s.base, err)
+		return fmt.Errorf("data extraction service at %s is unreachable: %s", s.shown, s.redact(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode != http.StatusOK {
-		return &ServiceStatusError{Host: s.base, StatusCode: resp.StatusCode}
+		return &ServiceStatusError{Host: s.shown, StatusCode: resp.StatusCode}
 	}
 	return nil
 }
@@ -209,7 +222,7 @@ func (s *Service) Extract(ctx context.Context, filename string, r io.Reader, siz
 	}
 	empty := Content{Field: FieldBody}
 	if err != nil {
-		empty.Warning = fmt.Sprintf("connection to the data extraction service at %s failed while extracting %q: %v", s.base, filename, err)
+		empty.Warning = fmt.Sprintf("connection to the data extraction service at %s failed while extracting %q: %s", s.shown, filename, s.redact(err))
 		return empty, nil
 	}
 	defer resp.Body.Close()

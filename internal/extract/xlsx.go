@@ -30,7 +30,7 @@ func extractXLSX(ctx context.Context, data []byte, maxUnzipped int64, t *textBuf
 		}
 		// excelize reports its unzip limit with a formatted error, not a sentinel.
 		if strings.Contains(err.Error(), "unzip size exceeds") {
-			return fmt.Errorf("%w: spreadsheet expands to more than %d bytes (raise extraction.local.max_unzipped_size to allow it)", ErrTooLarge, maxUnzipped)
+			return fmt.Errorf("%w: spreadsheet expands to more than %d bytes (the local extractor's limit on unpacked bytes)", ErrTooLarge, maxUnzipped)
 		}
 		return malformed("spreadsheet: %v", err)
 	}

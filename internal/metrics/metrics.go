@@ -162,6 +162,12 @@ func (m *Metrics) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
+	return m.ServeListener(ctx, ln)
+}
+
+// ServeListener serves on a listener already bound (so that the caller
+// knows the address answers before it goes on) until ctx ends.
+func (m *Metrics) ServeListener(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -25,9 +26,10 @@ type Params struct {
 	Client  *es.Client
 	Version string // the service's own version
 	Log     *slog.Logger
-	// Getenv and Sleep are replaced in tests; nil means the real ones.
+	// Getenv, Sleep and Now are replaced in tests; nil means the real ones.
 	Getenv func(string) string
 	Sleep  func(ctx context.Context, d time.Duration) error
+	Now    func() time.Time
 	// SkipServiceChecks leaves out the "which connectors to run" rules, for
 	// commands that only need a reachable, compatible cluster.
 	SkipServiceChecks bool
@@ -56,6 +58,9 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	if p.Sleep == nil {
 		p.Sleep = es.Sleep
 	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
 	p.Log.Info("Running preflight checks")
 	info, err := waitForES(ctx, p)
 	if err != nil {
@@ -64,7 +69,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	check := es.CheckVersion(info, p.Version, p.Getenv)
 	switch check.Level {
 	case es.Incompatible:
-		return nil, fail("version check failed: %s", check.Message)
+		return nil, fail("version check failed: %s (set %s=true to start anyway)", check.Message, es.AllowMismatchEnv)
 	case es.CompatibleWithWarning:
 		p.Log.Warn(check.Message)
 	default:
@@ -100,18 +105,21 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 }
 
 // waitForES polls GET / with exponential backoff until Elasticsearch answers
-// or max_wait_duration passes. Answers that cannot improve by waiting (bad
-// credentials, a server that is not Elasticsearch) end the wait at once,
+// or max_wait_duration passes; the last wait is cut short so that the last
+// attempt comes when the budget ends. Answers that cannot improve by waiting
+// (bad credentials, a server that is not Elasticsearch) end the wait at once,
 // where the original kept retrying until the deadline.
 func waitForES(ctx context.Context, p Params) (*es.Info, error) {
 	cfg := p.Config.Elasticsearch
 	client := p.Client.WithoutRetries()
-	deadline := config.Seconds(cfg.MaxWaitDuration)
+	budget := config.Seconds(cfg.MaxWaitDuration)
 	backoff := config.Seconds(cfg.InitialBackoffDuration)
-	start := time.Now()
+	start := p.Now()
 	var lastErr error
-	for attempt := 1; ; attempt++ {
-		p.Log.Info("Waiting for Elasticsearch", "host", client.Host(), "so_far", time.Since(start).Round(time.Second).String())
+	attempts := 0
+	for {
+		attempts++
+		p.Log.Info("Waiting for Elasticsearch", "host", client.Host(), "so_far", roundDuration(p.Now().Sub(start)).String())
 		info, err := client.Info(ctx)
 		if err == nil {
 			return info, nil
@@ -131,15 +139,25 @@ func waitForES(ctx context.Context, p Params) (*es.Info, error) {
 		}
 		lastErr = err
 		p.Log.Warn("Elasticsearch is not ready", "error", err.Error())
-		if time.Since(start)+backoff > deadline {
+		remaining := budget - p.Now().Sub(start)
+		if remaining <= 0 {
 			break
 		}
-		if err := p.Sleep(ctx, backoff); err != nil {
+		if err := p.Sleep(ctx, min(backoff, remaining)); err != nil {
 			return nil, err
 		}
 		backoff = time.Duration(float64(backoff) * cfg.BackoffMultiplier)
 	}
-	return nil, fail("%s seems to be unreachable after %s (last error: %v); check elasticsearch.host and that the cluster is up", client.Host(), deadline, lastErr)
+	return nil, fail("%s seems to be unreachable after %s (%d attempts within elasticsearch.max_wait_duration %s; last error: %v); check elasticsearch.host and that the cluster is up",
+		client.Host(), roundDuration(p.Now().Sub(start)), attempts, budget, lastErr)
+}
+
+// roundDuration keeps a duration readable: whole seconds from a second up.
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(10 * time.Millisecond)
 }
 
 func probeExtractionService(ctx context.Context, p Params, host string) {
@@ -147,23 +165,29 @@ func probeExtractionService(ctx context.Context, p Params, host string) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 5 * time.Second}
 	}
+	shown := config.RedactURL(host)
 	url := strings.TrimRight(host, "/") + "/ping/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		p.Log.Error("Extraction service is misconfigured", "host", host, "error", err.Error())
+		p.Log.Error("Extraction service is misconfigured: extraction_service.host is not a URL", "host", shown)
 		return
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		p.Log.Log(ctx, logging.LevelCritical, "Extraction service could not be reached; binary content will not be extracted until it is", "host", host, "error", err.Error())
+		msg := err.Error()
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			msg = fmt.Sprintf("%s %s: %v", uerr.Op, config.RedactURL(uerr.URL), uerr.Err)
+		}
+		p.Log.Log(ctx, logging.LevelCritical, "Extraction service could not be reached; binary content will not be extracted until it is", "host", shown, "error", msg)
 		return
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		p.Log.Warn("Extraction service answered the ping with an error", "host", host, "status", res.StatusCode)
+		p.Log.Warn("Extraction service answered the ping with an error", "host", shown, "status", res.StatusCode)
 		return
 	}
-	p.Log.Info("Extraction service is reachable", "host", host)
+	p.Log.Info("Extraction service is reachable", "host", shown)
 }
 
 // ensureSystemIndices makes the connector indices usable (see

@@ -121,7 +121,9 @@ func setup(t *testing.T, f *fakeES, mutate func(*config.Config)) (Params, *[]tim
 		t.Fatal(err)
 	}
 	var sleeps []time.Duration
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return Params{
+		Now:     func() time.Time { return clock },
 		Config:  cfg,
 		Client:  client,
 		Version: "9.6.0",
@@ -129,6 +131,7 @@ func setup(t *testing.T, f *fakeES, mutate func(*config.Config)) (Params, *[]tim
 		Getenv:  func(string) string { return "" },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			sleeps = append(sleeps, d)
+			clock = clock.Add(d)
 			return nil
 		},
 	}, &sleeps
@@ -174,10 +177,12 @@ func TestFailures(t *testing.T) {
 		mutate func(*config.Config)
 		want   string
 	}{
-		{"unreachable within max_wait_duration", &fakeES{failFirst: 1000}, func(c *config.Config) { c.Elasticsearch.MaxWaitDuration = 10 }, "seems to be unreachable after 10s"},
+		{"unreachable within max_wait_duration", &fakeES{failFirst: 1000}, func(c *config.Config) { c.Elasticsearch.MaxWaitDuration = 10 }, "seems to be unreachable after 10s (5 attempts within elasticsearch.max_wait_duration 10s"},
+		{"the time waited is the time said", &fakeES{failFirst: 1000}, func(c *config.Config) { c.Elasticsearch.MaxWaitDuration = 240 }, "seems to be unreachable after 4m0s (9 attempts"},
 		{"bad credentials fail fast", &fakeES{status: 401}, nil, "rejected the credentials"},
 		{"not elasticsearch", &fakeES{noProduct: true}, nil, "is not Elasticsearch"},
 		{"version too old", &fakeES{version: "9.5.1"}, nil, "Elasticsearch 9.5.1 is older than connectors 9.6.0"},
+		{"the refusal names the way out", &fakeES{version: "9.5.1"}, nil, "(set ALLOW_ES_VERSION_MISMATCH=true to start anyway)"},
 		{"major mismatch", &fakeES{version: "8.19.0"}, nil, "different major versions"},
 		{"no connectors", &fakeES{}, func(c *config.Config) { c.Connectors = nil }, "at least one connector"},
 		{"indices never created", &fakeES{version: "8.19.0", createErr: 500}, func(c *config.Config) { c.Service.PreflightMaxAttempts = 2 }, "after 2 retries"},

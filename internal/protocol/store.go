@@ -68,7 +68,7 @@ func Open(ctx context.Context, client *es.Client, opts Options) (*Store, error) 
 			if ok {
 				mode = ModeAPI
 			} else {
-				s.log.Info("This Elasticsearch has no _connector API; using the connector indices directly")
+				s.log.Info("The cluster has no _connector API; using the connector indices directly", "host", client.Host())
 			}
 		}
 	}

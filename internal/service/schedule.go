@@ -33,6 +33,7 @@ func (s *Service) scheduleOnce(ctx context.Context) error {
 	for _, e := range s.cfg.EffectiveConnectors() {
 		listed[e.ConnectorID] = e.ServiceType
 	}
+	s.reportMissing(conns)
 	s.schedMu.Lock()
 	wake := s.lastWakeUp
 	s.schedMu.Unlock()
@@ -55,6 +56,22 @@ func (s *Service) scheduleOnce(ctx context.Context) error {
 	s.lastWakeUp = now
 	s.schedMu.Unlock()
 	return ctx.Err()
+}
+
+// reportMissing logs, once per pass, every connector config.yml lists that
+// Elasticsearch does not have (or has only as deleted): otherwise such a
+// connector is silently never synced.
+func (s *Service) reportMissing(found []*protocol.Connector) {
+	have := make(map[string]bool, len(found))
+	for _, c := range found {
+		have[c.ID] = true
+	}
+	for _, e := range s.cfg.EffectiveConnectors() {
+		if !have[e.ConnectorID] {
+			s.log.Warn("Connector listed in config.yml does not exist in Elasticsearch (or was deleted): create it in Kibana or with `connectors connector create`, or fix its connector_id",
+				logging.ConnectorID, e.ConnectorID, "service_type", e.ServiceType)
+		}
+	}
 }
 
 func (s *Service) connectorLog(c *protocol.Connector) *slog.Logger {

@@ -698,3 +698,42 @@ func TestErrorBudget(t *testing.T) {
 }
 
 var _ = errors.New
+
+func TestMissingConnectorIsLoggedEveryPass(t *testing.T) {
+	e := newEnv(t, protocol.ModeIndex, "c1", "ghost")
+	var logs testLog
+	s := e.service("h", func(d *Deps) { d.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	e.createDirConnector(s, "c1", "search-x", writeFiles(t, 1))
+	before := strings.Count(logs.String(), "connector_id=ghost") // set-up polls too
+	for pass := 1; pass <= 2; pass++ {
+		if err := s.scheduleOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(logs.String(), "connector_id=ghost") - before; n != pass {
+			t.Fatalf("after pass %d the missing connector was logged %d times:\n%s", pass, n, logs.String())
+		}
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "does not exist in Elasticsearch") && strings.Contains(line, "connector_id=c1") {
+			t.Errorf("an existing connector was reported missing: %s", line)
+		}
+	}
+}
+
+// testLog collects log output from concurrent goroutines.
+type testLog struct {
+	mu gosync.Mutex
+	b  strings.Builder
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *testLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

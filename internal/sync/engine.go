@@ -74,6 +74,9 @@ type Engine struct {
 	incomplete *incomplete
 
 	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed, keptContent atomic.Int64
+	// contentSkipped counts documents indexed without content because of
+	// their size or type.
+	contentSkipped atomic.Int64
 }
 
 // New prepares an engine; Run executes it once.
@@ -165,6 +168,7 @@ func (e *Engine) Counters() map[string]int64 {
 		"doc_deletes_queued":        e.deletes.Load(),
 		"binary_docs_downloaded":    e.downloaded.Load(),
 		"binary_docs_failed":        e.contentFailed.Load(),
+		"binary_docs_skipped":       e.contentSkipped.Load(),
 		"docs_content_kept":         e.keptContent.Load(),
 		"docs_dropped_too_large":    e.tooLarge.Load(),
 		"bulk_requests":             st.Requests,
@@ -398,7 +402,15 @@ func (e *Engine) withContent(ctx context.Context, p *prepared) bool {
 	c := p.doc.Content
 	ex := e.spec.Extractor
 	if err := ex.Check(c.Name, c.Size); err != nil {
-		e.log.Debug("Content not extracted", "doc_id", p.id, "file", c.Name, "reason", err.Error())
+		// Size and type limits are decided before any download; the
+		// document is indexed without its content, which the operator
+		// should be able to see (binary_docs_skipped counts them).
+		e.contentSkipped.Add(1)
+		level := slog.LevelInfo
+		if errors.Is(err, extract.ErrTooLarge) {
+			level = slog.LevelWarn
+		}
+		e.log.Log(ctx, level, "Content skipped; indexing the document without it", "doc_id", p.id, "file", c.Name, "reason", err.Error())
 		return true
 	}
 	r, err := c.Open(ctx)

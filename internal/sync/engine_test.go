@@ -17,6 +17,7 @@ import (
 	"github.com/connectors-go/connectors/internal/extract"
 	"github.com/connectors-go/connectors/internal/protocol"
 	"github.com/connectors-go/connectors/internal/rules"
+	"github.com/connectors-go/connectors/internal/testproc"
 )
 
 // fakeSource emits n documents with ids doc-0 … doc-(n-1).
@@ -474,5 +475,50 @@ func TestContentDocumentsCarryIdentities(t *testing.T) {
 	acl, _ := getDoc(t, client, "search-test", "secret")["_allow_access_control"].([]any)
 	if len(acl) != 2 || acl[1] != "group:eng" {
 		t.Fatalf("_allow_access_control = %v", acl)
+	}
+}
+
+// namedContent emits one document per file name, each with content.
+type namedContent struct {
+	fakeSource
+	files map[string]string
+}
+
+func (s *namedContent) Docs(ctx context.Context, _ connector.DocsRequest, emit func(connector.Document) error) error {
+	for name, text := range s.files {
+		d := connector.Document{ID: name, Fields: map[string]any{"title": name}}
+		d.Content = &connector.Content{Name: name, Size: int64(len(text)), Open: func(context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(text)), nil
+		}}
+		if err := emit(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestSkippedContentIsLoggedAndCounted(t *testing.T) {
+	_, client := newES(t)
+	src := &namedContent{files: map[string]string{"big.txt": strings.Repeat("x", 64), "app.exe": "MZ", "ok.txt": "fine"}}
+	ex := extract.NewLocal(extract.LocalConfig{MaxFileSize: 16, NoCompilationCache: true})
+	defer ex.Close()
+	var logs testproc.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	e := New(Options{Client: client, Bulk: config.Default().Elasticsearch.Bulk, Log: log},
+		Spec{Source: src, Extractor: ex, Index: "search-test", Pipeline: protocol.DefaultPipeline, JobType: protocol.JobFull})
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.Counters(); c["binary_docs_skipped"] != 2 || c["binary_docs_downloaded"] != 1 || c["indexed_document_count"] != 3 {
+		t.Fatalf("counters %v, want 2 skipped, 1 downloaded, 3 indexed", c)
+	}
+	out := logs.String()
+	for _, want := range []string{"level=WARN msg=\"Content skipped; indexing the document without it\" doc_id=big.txt file=big.txt", "file=app.exe"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "Content skipped"); n != 2 {
+		t.Errorf("%d skip lines, want one per file:\n%s", n, out)
 	}
 }
