@@ -15,13 +15,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/connectors-go/connectors/internal/pyfmt"
+	"github.com/connectors-go/connectors/sources/internal/pemtext"
 	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
@@ -144,8 +144,6 @@ func parseCredentials(raw string) (*credentials, error) {
 	return c, nil
 }
 
-var pemBlock = regexp.MustCompile(`-----BEGIN ([A-Z ]+)-----(.*?)-----END ([A-Z ]+)-----`)
-
 // parsePrivateKey reads the PEM key. A key pasted on one line, its line breaks turned into
 // spaces, is put back into lines first, as the original does.
 func parsePrivateKey(s string) (*rsa.PrivateKey, error) {
@@ -153,11 +151,7 @@ func parsePrivateKey(s string) (*rsa.PrivateKey, error) {
 	if s == "" {
 		return nil, errors.New("the service account JSON has no private key")
 	}
-	if !strings.Contains(s, "\n") {
-		if m := pemBlock.FindStringSubmatch(s); m != nil {
-			s = "-----BEGIN " + m[1] + "-----\n" + strings.Join(strings.Fields(m[2]), "\n") + "\n-----END " + m[3] + "-----\n"
-		}
-	}
+	s = pemtext.Normalize(s)
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, errors.New("not a PEM-encoded key")

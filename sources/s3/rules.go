@@ -3,10 +3,9 @@ package s3
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
-	"github.com/connectors-go/connectors/internal/pyfmt"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // rule is one advanced sync rule: list bucket (under prefix) and keep only the keys whose
@@ -17,10 +16,25 @@ type rule struct {
 	Extensions []any
 }
 
-// validateRules checks a snippet against the original's JSON schema (an array of objects with a
+// rulesSchema is the original's JSON schema for the advanced rules: an array of objects with a
 // required non-empty string "bucket", an optional string "prefix", an optional array
-// "extension", nothing else) and returns the original's message for the first violation, in the
-// order its schema validator checks, or "" when valid. An empty snippet is valid.
+// "extension", and nothing else.
+var rulesSchema = &schemacheck.Schema{
+	Type: []string{"array"},
+	Items: &schemacheck.Schema{
+		Type:     []string{"object"},
+		Required: []string{"bucket"},
+		Properties: []schemacheck.Property{
+			{Name: "bucket", Schema: &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}},
+			{Name: "prefix", Schema: &schemacheck.Schema{Type: []string{"string"}}},
+			{Name: "extension", Schema: &schemacheck.Schema{Type: []string{"array"}}},
+		},
+		NoAdditional: true,
+	},
+}
+
+// validateRules returns the original's message for the first problem of a snippet, or "" when it
+// is valid. An empty snippet is valid (no rules).
 func validateRules(v any) string {
 	v = decoded(v)
 	switch x := v.(type) {
@@ -35,50 +49,7 @@ func validateRules(v any) string {
 			return ""
 		}
 	}
-	list, ok := v.([]any)
-	if !ok {
-		return "data must be array"
-	}
-	for i, item := range list {
-		name := fmt.Sprintf("data[%d]", i)
-		obj, ok := item.(map[string]any)
-		if !ok {
-			return name + " must be object"
-		}
-		if _, ok := obj["bucket"]; !ok {
-			return name + " must contain ['bucket'] properties"
-		}
-		if b, ok := obj["bucket"].(string); !ok {
-			return name + ".bucket must be string"
-		} else if len([]rune(b)) < 1 {
-			return name + ".bucket must be longer than or equal to 1 characters"
-		}
-		if p, ok := obj["prefix"]; ok {
-			if _, ok := p.(string); !ok {
-				return name + ".prefix must be string"
-			}
-		}
-		if e, ok := obj["extension"]; ok {
-			if _, ok := e.([]any); !ok {
-				return name + ".extension must be array"
-			}
-		}
-		var extra []string
-		for k := range obj {
-			if k != "bucket" && k != "prefix" && k != "extension" {
-				extra = append(extra, k)
-			}
-		}
-		if len(extra) > 0 {
-			sort.Strings(extra)
-			quoted := make([]string, len(extra))
-			for j, k := range extra {
-				quoted[j] = pyfmt.Quote(k)
-			}
-			return name + " must not contain {" + strings.Join(quoted, ", ") + "} properties"
-		}
-	}
-	return ""
+	return rulesSchema.Validate(v)
 }
 
 // parseRules reads a snippet the service has validated.
