@@ -27,6 +27,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
 	"github.com/connectors-go/connectors/internal/pyfmt"
+	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
@@ -98,6 +99,7 @@ type Source struct {
 	idle       time.Duration
 	policy     retry.Policy
 	transport  *http.Transport
+	conns      *conntrack.Tracker // every connection, closed at Close
 	httpc      *http.Client
 	log        *slog.Logger
 
@@ -114,9 +116,10 @@ var (
 // New builds a source from a converted configuration; it does not contact Azure.
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
+	conns := &conntrack.Tracker{}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           conns.Dial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: requestTimeout,
 		MaxIdleConnsPerHost:   64,
@@ -137,6 +140,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		// retry_count counts retries, as the Azure SDK's retry_total does; the policy counts tries.
 		policy:    retry.Policy{Attempts: retries + 1, Base: 800 * time.Millisecond, Log: log},
 		transport: tr,
+		conns:     conns,
 		httpc:     &http.Client{Transport: tr},
 		log:       log,
 	}, nil
@@ -417,8 +421,10 @@ func (s *Source) describe(err error, doing string) error {
 	return fmt.Errorf("%s: %w", doing, err)
 }
 
-// Close drops idle connections.
+// Close ends every connection the source opened, idle or not: by the SDK's contract no download
+// is open any more.
 func (s *Source) Close() error {
 	s.transport.CloseIdleConnections()
+	s.conns.Close()
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
@@ -87,6 +88,7 @@ type Source struct {
 	pageSize  int    // objects per listing page
 	policy    retry.Policy
 	transport *http.Transport
+	conns     *conntrack.Tracker // every connection, closed at Close
 	httpc     *http.Client
 	log       *slog.Logger
 
@@ -101,9 +103,10 @@ var _ connector.ConfigValidator = (*Source)(nil)
 // New builds a source from a converted configuration; it does not contact Google.
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
+	conns := &conntrack.Tracker{}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           conns.Dial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: requestTimeout,
 		MaxIdleConnsPerHost:   32,
@@ -117,6 +120,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		pageSize:  pageSize,
 		policy:    retry.Policy{Attempts: attempts, Base: time.Second, Log: log},
 		transport: tr,
+		conns:     conns,
 		httpc:     &http.Client{Transport: tr},
 		log:       log,
 	}, nil
@@ -497,8 +501,10 @@ func apiMessage(body string) string {
 	return body
 }
 
-// Close drops idle connections.
+// Close ends every connection the source opened, idle or not: by the SDK's contract no download
+// is open any more.
 func (s *Source) Close() error {
 	s.transport.CloseIdleConnections()
+	s.conns.Close()
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
+	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
@@ -116,6 +117,7 @@ type Source struct {
 	region    string // where requests go before a bucket's region is known
 	policy    retry.Policy
 	transport *http.Transport
+	conns     *conntrack.Tracker // every connection, closed at Close
 	httpc     *http.Client
 	log       *slog.Logger
 
@@ -134,9 +136,10 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
 	connect := time.Duration(positive(cfg.Int("connect_timeout"), DefaultConnectTimeout)) * time.Second
 	read := time.Duration(positive(cfg.Int("read_timeout"), DefaultReadTimeout)) * time.Second
+	conns := &conntrack.Tracker{}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           conns.Dial((&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext),
 		TLSHandshakeTimeout:   connect,
 		ResponseHeaderTimeout: read,
 		MaxIdleConnsPerHost:   32,
@@ -153,6 +156,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		// botocore's max_attempts counts retries; the policy counts tries.
 		policy:    retry.Policy{Attempts: max(cfg.Int("max_attempts"), 0) + 1, Log: log},
 		transport: tr,
+		conns:     conns,
 		httpc:     &http.Client{Transport: tr},
 		log:       log,
 		clients:   map[string]*awss3.Client{},
@@ -604,9 +608,11 @@ func (s *Source) open(ctx context.Context, bucket, region, key string) (io.ReadC
 	return retry.WatchBody(out.Body, cancel, s.transport.ResponseHeaderTimeout), nil
 }
 
-// Close drops idle connections. Downloads still open are the service's to close.
+// Close ends every connection the source opened, idle or not: by the SDK's contract no download
+// is open any more.
 func (s *Source) Close() error {
 	s.transport.CloseIdleConnections()
+	s.conns.Close()
 	return nil
 }
 
