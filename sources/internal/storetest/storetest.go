@@ -69,8 +69,9 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	// Each test proxy gets its own transport, closed with the proxy, so no connection outlives
-	// the test (the sources' goroutine-leak checks count them).
-	tr := &http.Transport{}
+	// the test. Its upstream connections are not kept alive: a pooled one would be counted by
+	// the sources' goroutine-leak checks as the source's own.
+	tr := &http.Transport{DisableKeepAlives: true}
 	rp.Transport = tr
 	p := &Proxy{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
