@@ -3,7 +3,6 @@
 package dir_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/parity"
@@ -21,111 +19,11 @@ import (
 	"github.com/connectors-go/connectors/sources/dir"
 )
 
-// parityFixture is testdata/parity/fixture.json: the tree the golden documents were recorded
-// from, with its times and modes.
-type parityFixture struct {
-	Files []struct {
-		Path   string `json:"path"`
-		Mode   string `json:"mode"`
-		Mtime  string `json:"mtime"`
-		Atime  string `json:"atime"`
-		Text   string `json:"text"`
-		Base64 string `json:"base64"`
-	} `json:"files"`
-	Symlinks []struct {
-		Path   string `json:"path"`
-		Target string `json:"symlink"`
-	} `json:"symlinks"`
-	Hardlinks []struct {
-		Path   string `json:"path"`
-		Target string `json:"target"`
-	} `json:"hardlinks"`
-	Fifos []struct {
-		Path string `json:"path"`
-	} `json:"fifos"`
-}
-
-// fixtureTime parses "seconds[.fraction]" (possibly negative) exactly, to the nanosecond.
-func fixtureTime(t *testing.T, s string) time.Time {
-	t.Helper()
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	sec, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		t.Fatalf("fixture time %q: %v", s, err)
-	}
-	var nsec int64
-	if frac != "" {
-		frac = (frac + "000000000")[:9]
-		if nsec, err = strconv.ParseInt(frac, 10, 64); err != nil {
-			t.Fatalf("fixture time %q: %v", s, err)
-		}
-	}
-	if neg {
-		sec, nsec = -sec, -nsec
-	}
-	return time.Unix(sec, nsec)
-}
-
-// materialise writes the parity fixture below root, which must be empty or absent.
+// materialise writes testdata/parity/fixture.json, the tree the golden documents were recorded
+// from, below root.
 func materialise(t *testing.T, root string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "parity", "fixture.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fx parityFixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	for _, f := range fx.Files {
-		p := filepath.Join(root, f.Path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		data := []byte(f.Text)
-		if f.Base64 != "" {
-			if data, err = base64.StdEncoding.DecodeString(f.Base64); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		mode, err := strconv.ParseUint(f.Mode, 8, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// os.Chmod drops setuid unless given as os.ModeSetuid; syscall.Chmod takes the raw bits.
-		if err := syscall.Chmod(p, uint32(mode)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, l := range fx.Hardlinks {
-		if err := os.Link(filepath.Join(root, l.Target), filepath.Join(root, l.Path)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, l := range fx.Symlinks {
-		if err := os.Symlink(l.Target, filepath.Join(root, l.Path)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range fx.Fifos {
-		if err := syscall.Mkfifo(filepath.Join(root, f.Path), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Times last: creating hard links and entries changes nothing of a file's mtime or atime,
-	// but writing does.
-	for _, f := range fx.Files {
-		if err := os.Chtimes(filepath.Join(root, f.Path), fixtureTime(t, f.Atime), fixtureTime(t, f.Mtime)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parity.WriteTree(t, filepath.Join("testdata", "parity", "fixture.json"), root)
 }
 
 // TestWriteParityFixture writes the fixture into $DIR_PARITY_FIXTURE, for recording the
