@@ -147,7 +147,6 @@ type Document struct {
 	// AllowAccessControl lists the DLS identities allowed to see this document, written as
 	// `_allow_access_control`. nil leaves the field out; a non-nil empty slice writes [].
 	AllowAccessControl []string
-
 }
 
 // Reserved document keys that Fields must not contain.
