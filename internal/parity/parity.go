@@ -211,6 +211,10 @@ type Rules struct {
 	// ID gives the _id our document must have for a golden one, when the id depends on the
 	// fixture's place (a temporary folder's path); nil means the same _id.
 	ID func(golden Doc, fields map[string]any) string
+	// Rewrite maps every string of the golden documents, at any depth, to what this run must
+	// produce, for values that embed where the fixture runs (a fake server's URL); nil keeps
+	// them.
+	Rewrite func(string) string
 	// Expect rewrites a golden field's value into what this run must produce when it depends on
 	// the fixture's place in the same way (a path under another root); it is given the golden
 	// document's fields and the field's value.
@@ -220,11 +224,15 @@ type Rules struct {
 	Ignore map[string]string
 	// Live checks fields whose recorded value cannot be reproduced (an inode number, a change
 	// time) against the live system instead; the golden value must still be of the same JSON
-	// kind (integer, float, string...) as ours.
-	Live map[string]func(ours map[string]any, value any) error
+	// kind (integer, float, string...) as ours. A check is given the golden document (rewritten)
+	// and ours, and our value.
+	Live map[string]LiveCheck
 	// Differences are deliberate, documented differences, asserted exactly.
 	Differences []Difference
 }
+
+// LiveCheck checks our value of a field against the live system.
+type LiveCheck func(golden, ours map[string]any, value any) error
 
 // Difference is one deliberate difference: our value for a field (or a whole document) differs
 // from the original's, as documented at Where.
@@ -283,6 +291,9 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 		gf, err := g.Fields()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if rules.Rewrite != nil {
+			gf = rewrite(gf, rules.Rewrite).(map[string]any)
 		}
 		id := g.ID
 		if rules.ID != nil {
@@ -344,7 +355,7 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 			if check, live := rules.Live[k]; live {
 				if kind(gv) != kind(ov) {
 					t.Errorf("document %s field %q: the original wrote a %s (%s), ours a %s (%s)", g.ID, k, kind(gv), show(gv), kind(ov), show(ov))
-				} else if err := check(of, ov); err != nil {
+				} else if err := check(gf, of, ov); err != nil {
 					t.Errorf("document %s field %q: %v", g.ID, k, err)
 				}
 				st.Live++
@@ -378,6 +389,27 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 		}
 	}
 	return st
+}
+
+// rewrite applies f to every string in v.
+func rewrite(v any, f func(string) string) any {
+	switch t := v.(type) {
+	case string:
+		return f(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = rewrite(x, f)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = rewrite(x, f)
+		}
+		return out
+	}
+	return v
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -452,4 +484,37 @@ func kind(v any) string {
 		return "object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// SyncTime checks a _timestamp that the source sets to the time of the sync (the original's
+// iso_utc() or its equivalent in another zone): Python's isoformat() of an aware datetime with
+// microseconds, within [from, now], in the zone loc.
+func SyncTime(from time.Time, loc *time.Location) LiveCheck {
+	return func(_, _ map[string]any, v any) error {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%v is not a string", v)
+		}
+		ts, err := time.Parse("2006-01-02T15:04:05.000000-07:00", s)
+		if err != nil {
+			return fmt.Errorf("%q is not isoformat() of an aware datetime with microseconds: %v", s, err)
+		}
+		if ts.Before(from.Truncate(time.Second)) || ts.After(time.Now()) {
+			return fmt.Errorf("%s is not the time of the sync (after %s)", s, from.Format(time.RFC3339Nano))
+		}
+		_, got := ts.Zone()
+		if _, want := ts.In(loc).Zone(); got != want {
+			return fmt.Errorf("%s is not in %s", s, loc)
+		}
+		return nil
+	}
+}
+
+// Same reports whether our value equals the golden one, for LiveChecks that compare some
+// documents exactly.
+func Same(golden, ours any) error {
+	if !reflect.DeepEqual(golden, ours) {
+		return fmt.Errorf("original %s, ours %s", show(golden), show(ours))
+	}
+	return nil
 }

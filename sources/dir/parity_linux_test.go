@@ -101,8 +101,8 @@ func TestParityWithOriginal(t *testing.T) {
 				var st syscall.Stat_t
 				return &st, syscall.Stat(doc["path"].(string), &st)
 			}
-			liveInt := func(get func(*syscall.Stat_t) uint64) func(map[string]any, any) error {
-				return func(doc map[string]any, v any) error {
+			liveInt := func(get func(*syscall.Stat_t) uint64) parity.LiveCheck {
+				return func(_, doc map[string]any, v any) error {
 					st, err := stat(doc)
 					if err != nil {
 						return err
@@ -122,14 +122,14 @@ func TestParityWithOriginal(t *testing.T) {
 					"path": func(_ map[string]any, v any) any { return relocate(v.(string)) },
 					"id":   func(g map[string]any, _ any) any { return connector.HashID(relocate(g["path"].(string))) },
 				},
-				Live: map[string]func(map[string]any, any) error{
+				Live: map[string]parity.LiveCheck{
 					// A fresh copy of the tree has new inodes, device and change times, and its
 					// owner is whoever runs the test.
 					"inode_number":        liveInt(func(s *syscall.Stat_t) uint64 { return s.Ino }),
 					"device_inode_reside": liveInt(func(s *syscall.Stat_t) uint64 { return s.Dev }),
 					"uid":                 liveInt(func(s *syscall.Stat_t) uint64 { return uint64(s.Uid) }),
 					"gid":                 liveInt(func(s *syscall.Stat_t) uint64 { return uint64(s.Gid) }),
-					"ctime": func(doc map[string]any, v any) error {
+					"ctime": func(_, doc map[string]any, v any) error {
 						st, err := stat(doc)
 						if err != nil {
 							return err

@@ -75,8 +75,8 @@ func with(values map[string]any, more map[string]any) map[string]any {
 // updateTime checks _timestamp, the UPDATE_TIME information_schema gives for the document's
 // tables (the latest of them): when the test loaded the fixture, so not the recording's, but it
 // must be that time as the original formats it (isoformat() of the naive datetime).
-func updateTime(db *sql.DB) func(map[string]any, any) error {
-	return func(doc map[string]any, v any) error {
+func updateTime(db *sql.DB) parity.LiveCheck {
+	return func(_, doc map[string]any, v any) error {
 		var tables []string
 		switch t := doc["Table"].(type) {
 		case string:
@@ -145,7 +145,7 @@ func TestParityWithOriginal(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := parity.Compare(t, rec.Docs, ours, parity.Rules{
-				Live: map[string]func(map[string]any, any) error{"_timestamp": updateTime(db)},
+				Live: map[string]parity.LiveCheck{"_timestamp": updateTime(db)},
 			})
 			t.Logf("compared with the original v9.5.2: %s", st)
 		})

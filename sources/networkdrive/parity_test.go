@@ -98,7 +98,7 @@ func TestParityWithOriginal(t *testing.T) {
 			relocate := func(p string) string {
 				return strings.Replace(p, `\\127.0.0.1/`, `\\`+vals["SAMBA_HOST"]+"/", 1)
 			}
-			inode := func(doc map[string]any, v any) error {
+			inode := func(_, doc map[string]any, v any) error {
 				p := doc["path"].(string)
 				_, rel, ok := strings.Cut(p, "/"+vals["SAMBA_SHARE"]+"/")
 				if !ok {
@@ -123,7 +123,7 @@ func TestParityWithOriginal(t *testing.T) {
 				Expect: map[string]func(map[string]any, any) any{
 					"path": func(_ map[string]any, v any) any { return relocate(v.(string)) },
 				},
-				Live: map[string]func(map[string]any, any) error{"id": inode},
+				Live: map[string]parity.LiveCheck{"id": inode},
 			})
 			for _, d := range ours {
 				f, _ := d.Fields()
