@@ -36,10 +36,15 @@ import (
 	syncer "github.com/connectors-go/connectors/internal/sync"
 )
 
-// Recording is one connector's full sync by the original.
+// Recording is one connector's full sync by the original, and its access-control sync when
+// the connector had document-level security on.
 type Recording struct {
 	Job  Job   `json:"job"`
 	Docs []Doc `json:"docs"`
+	// AccessControlJob and AccessControlDocs are the access-control sync's outcome and the
+	// documents of the .search-acl-filter- index.
+	AccessControlJob  *Job  `json:"access_control_job,omitempty"`
+	AccessControlDocs []Doc `json:"access_control_docs,omitempty"`
 }
 
 // Job is the outcome of the recorded sync job.
@@ -93,6 +98,11 @@ type Sync struct {
 	// AdvancedRules is the active advanced_snippet value, nil for none. It is validated as the
 	// service validates it before a job.
 	AdvancedRules any
+	// Features are the connector's feature flags (document-level security for DLS fields).
+	Features connector.Features
+	// AccessControl runs an access-control sync (into .search-acl-filter-parity) instead of a
+	// full one.
+	AccessControl bool
 }
 
 // Run runs the sync into a fresh in-process estest and returns what the index holds, sorted by
@@ -135,7 +145,7 @@ func Run(t testing.TB, s Sync) ([]Doc, error) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := s.Factory.New(cfg, connector.Env{Logger: log, MaxFileSize: s.MaxFileSize})
+	src, err := s.Factory.New(cfg, connector.Env{Logger: log, MaxFileSize: s.MaxFileSize, Features: s.Features})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +168,10 @@ func Run(t testing.TB, s Sync) ([]Doc, error) {
 			t.Fatalf("advanced rules refused: %v %v", problems, err)
 		}
 	}
-	const index = "parity"
+	index, jobType := "parity", protocol.JobFull
+	if s.AccessControl {
+		index, jobType = ".search-acl-filter-parity", protocol.JobAccessControl
+	}
 	if err := client.Request(ctx, "PUT", "/"+index, map[string]any{}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +183,7 @@ func Run(t testing.TB, s Sync) ([]Doc, error) {
 	pipeline := protocol.Pipeline{Name: "_none", ExtractBinaryContent: true, ReduceWhitespace: true}
 	bulk := config.Default().Elasticsearch.Bulk
 	engine := syncer.New(syncer.Options{Client: client, Bulk: bulk, Log: log}, syncer.Spec{
-		JobType:   protocol.JobFull,
+		JobType:   jobType,
 		Index:     index,
 		Pipeline:  pipeline,
 		Source:    src,
@@ -194,7 +207,7 @@ func dump(t testing.TB, client *es.Client, index string) []Doc {
 			Hits []Doc `json:"hits"`
 		} `json:"hits"`
 	}
-	if err := client.Request(ctx, "POST", "/"+index+"/_search", map[string]any{"size": 10000, "query": map[string]any{"match_all": map[string]any{}}}, &res); err != nil {
+	if err := client.Request(ctx, "POST", "/"+index+"/_search?expand_wildcards=all", map[string]any{"size": 10000, "query": map[string]any{"match_all": map[string]any{}}}, &res); err != nil {
 		t.Fatal(err)
 	}
 	docs := res.Hits.Hits
@@ -517,4 +530,69 @@ func Same(golden, ours any) error {
 		return fmt.Errorf("original %s, ours %s", show(golden), show(ours))
 	}
 	return nil
+}
+
+// SameSet checks a list whose order means nothing (the original builds it from a Python set):
+// ours must hold the golden list's values, each once, sorted.
+func SameSet(field string) LiveCheck {
+	return func(golden, _ map[string]any, v any) error {
+		return sameSet(golden[field], v)
+	}
+}
+
+func sameSet(golden, ours any) error {
+	g, gok := golden.([]any)
+	o, ook := ours.([]any)
+	if !gok || !ook {
+		return fmt.Errorf("original %s, ours %s: not both lists", show(golden), show(ours))
+	}
+	gs, os := make([]string, len(g)), make([]string, len(o))
+	for i, x := range g {
+		gs[i] = show(x)
+	}
+	for i, x := range o {
+		os[i] = show(x)
+	}
+	if !sort.StringsAreSorted(os) {
+		return fmt.Errorf("ours is not sorted: %s", show(ours))
+	}
+	sort.Strings(gs)
+	if !reflect.DeepEqual(gs, os) {
+		return fmt.Errorf("original %s, ours %s", show(golden), show(ours))
+	}
+	return nil
+}
+
+// SameSetAt is SameSet for a list inside an object field, at path below it; the rest of the
+// field is compared exactly.
+func SameSetAt(field string, path ...string) LiveCheck {
+	return func(golden, _ map[string]any, v any) error {
+		g, o := cutAt(golden[field], path), cutAt(v, path)
+		if err := sameSet(g.list, o.list); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+		}
+		return Same(g.rest, o.rest)
+	}
+}
+
+type cut struct{ list, rest any }
+
+// cutAt takes the value at path out of a copy of v.
+func cutAt(v any, path []string) cut {
+	m, ok := v.(map[string]any)
+	if !ok || len(path) == 0 {
+		return cut{list: v}
+	}
+	cp := make(map[string]any, len(m))
+	for k, x := range m {
+		cp[k] = x
+	}
+	if len(path) == 1 {
+		l := cp[path[0]]
+		delete(cp, path[0])
+		return cut{list: l, rest: cp}
+	}
+	inner := cutAt(cp[path[0]], path[1:])
+	cp[path[0]] = inner.rest
+	return cut{list: inner.list, rest: cp}
 }
