@@ -9,7 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/parity"
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/networkdrive"
@@ -57,12 +59,18 @@ func TestParityWithOriginal(t *testing.T) {
 		recording   string
 		maxFileSize int64
 		rules       any
+		dls         bool
 	}{
-		{"nd-default.json", 0, nil},
+		{"nd-default.json", 0, nil, false},
 		// service.max_file_download_size of 1000 bytes: large.txt is indexed without content.
-		{"nd-maxsize.json", 1000, nil},
+		{"nd-maxsize.json", 1000, nil, false},
 		// Overlapping rules, one matching mangled names' case-sensitively, none with DLS.
-		{"nd-advanced.json", 0, advanced},
+		{"nd-advanced.json", 0, advanced, false},
+		// DLS with drive_type linux: every document's access list from its security
+		// descriptor as Samba builds it from the POSIX mode (the files belong to root: its
+		// user and group SIDs S-1-22-1-0 and S-1-22-2-0, and Everyone), then the identity
+		// documents of testdata/parity/identities.csv.
+		{"nd-dls.json", 0, nil, true},
 	} {
 		t.Run(strings.TrimSuffix(tc.recording, ".json"), func(t *testing.T) {
 			rec := parity.Load(t, filepath.Join("testdata", "parity", tc.recording))
@@ -78,7 +86,23 @@ func TestParityWithOriginal(t *testing.T) {
 			parity.WriteTree(t, filepath.Join("testdata", "parity", "fixture.json"), local)
 			t.Cleanup(func() { os.RemoveAll(local) })
 
-			ours, err := parity.Run(t, parity.Sync{Factory: networkdrive.Factory, Values: values, MaxFileSize: tc.maxFileSize, AdvancedRules: tc.rules})
+			sync := parity.Sync{Factory: networkdrive.Factory, Values: values, MaxFileSize: tc.maxFileSize, AdvancedRules: tc.rules}
+			if tc.dls {
+				if os.Getuid() != 0 {
+					t.Skip("the recording's access lists are those of files owned by root")
+				}
+				identities, err := filepath.Abs(filepath.Join("testdata", "parity", "identities.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sync.Values = map[string]any{"use_document_level_security": true, "drive_type": "linux", "identity_mappings": identities}
+				for k, v := range values {
+					sync.Values[k] = v
+				}
+				sync.Features = connector.Features{DocumentLevelSecurity: true}
+			}
+			start := time.Now()
+			ours, err := parity.Run(t, sync)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +147,11 @@ func TestParityWithOriginal(t *testing.T) {
 				Expect: map[string]func(map[string]any, any) any{
 					"path": func(_ map[string]any, v any) any { return relocate(v.(string)) },
 				},
-				Live: map[string]parity.LiveCheck{"id": inode},
+				Live: map[string]parity.LiveCheck{
+					"id": inode,
+					// From a Python set in the original, in no order; sorted here.
+					"_allow_access_control": parity.SameSet("_allow_access_control"),
+				},
 			})
 			for _, d := range ours {
 				f, _ := d.Fields()
@@ -132,6 +160,26 @@ func TestParityWithOriginal(t *testing.T) {
 				}
 			}
 			t.Logf("compared with the original v9.5.2: %s", st)
+			if !tc.dls {
+				return
+			}
+			if rec.AccessControlJob == nil || rec.AccessControlJob.Status != "completed" {
+				t.Fatalf("recorded access-control job %+v", rec.AccessControlJob)
+			}
+			sync.AccessControl = true
+			acl, err := parity.Run(t, sync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st = parity.Compare(t, rec.AccessControlDocs, acl, parity.Rules{
+				Live: map[string]parity.LiveCheck{
+					"_timestamp": parity.SyncTime(start, time.UTC),
+					"created_at": parity.SyncTime(start, time.UTC),
+					// query.template.params.access_control is a list in a fixed order (the
+					// user's SID, the user, the groups), compared exactly.
+				},
+			})
+			t.Logf("access-control documents compared with the original v9.5.2: %s", st)
 		})
 	}
 }
