@@ -274,10 +274,25 @@ func (s Stats) String() string {
 }
 
 // Compare checks our documents against the recording's and reports every difference the rules do
-// not explain.
+// not explain as a test error.
 func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 	t.Helper()
+	st, problems, err := Diff(golden, ours, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	return st
+}
+
+// Diff compares our documents with the recording's and returns every difference the rules do not
+// explain; err is for unusable input (undecodable documents, undocumented differences).
+func Diff(golden, ours []Doc, rules Rules) (Stats, []string, error) {
 	var st Stats
+	var problems []string
+	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	oursByID := map[string]Doc{}
 	for _, d := range ours {
 		oursByID[d.ID] = d
@@ -286,7 +301,7 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 	diffs := map[[2]string]Difference{}
 	for _, d := range rules.Differences {
 		if d.Where == "" {
-			t.Fatalf("difference %s/%s is not documented anywhere", d.ID, d.Field)
+			return st, nil, fmt.Errorf("difference %s/%s is not documented anywhere", d.ID, d.Field)
 		}
 		diffs[[2]string{d.ID, d.Field}] = d
 	}
@@ -303,7 +318,7 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 	for _, g := range golden {
 		gf, err := g.Fields()
 		if err != nil {
-			t.Fatal(err)
+			return st, nil, err
 		}
 		if rules.Rewrite != nil {
 			gf = rewrite(gf, rules.Rewrite).(map[string]any)
@@ -316,21 +331,21 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 		if d, isDiff := diffFor(g.ID, ""); isDiff {
 			want := d.Ours == "present"
 			if ok != want {
-				t.Errorf("document %s: present in ours = %v, but %s documents %s", g.ID, ok, d.Where, d.Ours)
+				errorf("document %s: present in ours = %v, but %s documents %s", g.ID, ok, d.Where, d.Ours)
 			}
 			st.Differences++
 			if !ok {
 				continue
 			}
 		} else if !ok {
-			t.Errorf("document %s (%s) is missing from ours", g.ID, describe(gf))
+			errorf("document %s (%s) is missing from ours", g.ID, describe(gf))
 			continue
 		}
 		matched[id] = true
 		st.Docs++
 		of, err := o.Fields()
 		if err != nil {
-			t.Fatal(err)
+			return st, nil, err
 		}
 		keys := map[string]bool{}
 		for k := range gf {
@@ -351,25 +366,25 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 			if d, isDiff := diffFor(g.ID, k); isDiff {
 				st.Differences++
 				if d.Golden != "" && !equalRaw(gv, d.Golden) {
-					t.Errorf("document %s field %q: the original wrote %s, not %s as recorded in the documented difference (%s)", g.ID, k, show(gv), d.Golden, d.Where)
+					errorf("document %s field %q: the original wrote %s, not %s as recorded in the documented difference (%s)", g.ID, k, show(gv), d.Golden, d.Where)
 				}
 				if !equalRaw(ov, d.Ours) {
-					t.Errorf("document %s field %q: ours is %s, %s documents %s", g.ID, k, show(ov), d.Where, d.Ours)
+					errorf("document %s field %q: ours is %s, %s documents %s", g.ID, k, show(ov), d.Where, d.Ours)
 				}
 				continue
 			}
 			if why, ign := rules.Ignore[k]; ign {
 				if !gok || !ook {
-					t.Errorf("document %s field %q (ignored: %s): golden %s, ours %s", g.ID, k, why, show(gv), show(ov))
+					errorf("document %s field %q (ignored: %s): golden %s, ours %s", g.ID, k, why, show(gv), show(ov))
 				}
 				st.Ignored++
 				continue
 			}
 			if check, live := rules.Live[k]; live {
 				if kind(gv) != kind(ov) {
-					t.Errorf("document %s field %q: the original wrote a %s (%s), ours a %s (%s)", g.ID, k, kind(gv), show(gv), kind(ov), show(ov))
+					errorf("document %s field %q: the original wrote a %s (%s), ours a %s (%s)", g.ID, k, kind(gv), show(gv), kind(ov), show(ov))
 				} else if err := check(gf, of, ov); err != nil {
-					t.Errorf("document %s field %q: %v", g.ID, k, err)
+					errorf("document %s field %q: %v", g.ID, k, err)
 				}
 				st.Live++
 				continue
@@ -379,7 +394,7 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 				want = f(gf, gv)
 			}
 			if !reflect.DeepEqual(want, ov) {
-				t.Errorf("document %s field %q:\n  original: %s\n  ours:     %s", g.ID, k, show(want), show(ov))
+				errorf("document %s field %q:\n  original: %s\n  ours:     %s", g.ID, k, show(want), show(ov))
 				continue
 			}
 			st.Fields++
@@ -394,14 +409,14 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 			continue
 		}
 		of, _ := o.Fields()
-		t.Errorf("ours has document %s (%s), which the original did not write", o.ID, describe(of))
+		errorf("ours has document %s (%s), which the original did not write", o.ID, describe(of))
 	}
 	for k, d := range diffs {
 		if !usedDiff[k] {
-			t.Errorf("documented difference %s/%s (%s) never applied: remove it or fix the rule", d.ID, d.Field, d.Where)
+			errorf("documented difference %s/%s (%s) never applied: remove it or fix the rule", d.ID, d.Field, d.Where)
 		}
 	}
-	return st
+	return st, problems, nil
 }
 
 // rewrite applies f to every string in v.
