@@ -273,7 +273,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	rq := &request{r: r, w: w, method: r.Method, path: r.URL.Path, q: r.URL.Query(),
 		origin: r.Header.Get("X-elastic-product-origin")}
-	rq.segs = splitPath(r.URL.Path)
+	// Split the escaped path: a document id may hold "/" (written %2F), which must stay inside
+	// its segment.
+	rq.segs = splitPath(r.URL.EscapedPath())
 
 	var resp *response
 	var eerr *esError

@@ -98,6 +98,9 @@ type Setup struct {
 	Expect Expect
 	// Limits, when set, replace the harness's default limits for this size (see [Limits]).
 	Limits *Limits
+	// Env holds environment variables for the service process, for sources whose endpoint
+	// the original's functional tests override that way (GITLAB_FTEST_HOST).
+	Env map[string]string
 }
 
 // Expect is what one full sync must leave in the index and report in its job.

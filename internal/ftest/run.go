@@ -267,7 +267,7 @@ func (r *runner) run(ctx context.Context, cl *cluster) (err error) {
 	if err := r.writeConfig(cfgPath, cl); err != nil {
 		return err
 	}
-	r.svc, err = startService(r.opts.ServiceBinary, cfgPath, filepath.Join(runDir, "service.log"))
+	r.svc, err = startService(r.opts.ServiceBinary, cfgPath, filepath.Join(runDir, "service.log"), setup.Env)
 	if err != nil {
 		return err
 	}
@@ -624,7 +624,7 @@ type service struct {
 	done    chan struct{}
 }
 
-func startService(bin, cfgPath, logPath string) (*service, error) {
+func startService(bin, cfgPath, logPath string, env map[string]string) (*service, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("service binary %s: %w (make ftest builds it)", bin, err)
 	}
@@ -636,6 +636,9 @@ func startService(bin, cfgPath, logPath string) (*service, error) {
 	// The Maven-built node is older than the service's target version; the original's ftests
 	// allow the mismatch the same way. ENV_FILE keeps a developer's .env out of the run.
 	cmd.Env = append(os.Environ(), "ALLOW_ES_VERSION_MISMATCH=true", "ENV_FILE=/dev/null")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {

@@ -11,6 +11,10 @@ import (
 // and bearer tokens (personal access tokens), any of which can be revoked or expired while a
 // sync runs. Safe for concurrent use.
 type Auth struct {
+	// TokenSchemes are the Authorization schemes that carry a token; empty means Bearer only.
+	// GitHub accepts "token" as well as "Bearer".
+	TokenSchemes []string
+
 	mu     sync.Mutex
 	basic  map[string]string
 	bearer map[string]*token
@@ -71,7 +75,7 @@ func (a *Auth) Check(r *http.Request) (ok bool, why string) {
 		}
 	}
 	h := r.Header.Get("Authorization")
-	if tok, found := strings.CutPrefix(h, "Bearer "); found {
+	if tok, found := a.token(h); found {
 		t := a.bearer[tok]
 		switch {
 		case t == nil:
@@ -94,6 +98,25 @@ func (a *Auth) Check(r *http.Request) (ok bool, why string) {
 		return false, "wrong user or password"
 	}
 	return true, ""
+}
+
+// token takes the token out of an Authorization header in one of the accepted schemes (scheme
+// names are case-insensitive, RFC 9110).
+func (a *Auth) token(h string) (string, bool) {
+	schemes := a.TokenSchemes
+	if len(schemes) == 0 {
+		schemes = []string{"Bearer"}
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok {
+		return "", false
+	}
+	for _, s := range schemes {
+		if strings.EqualFold(scheme, s) {
+			return strings.TrimSpace(tok), true
+		}
+	}
+	return "", false
 }
 
 // Middleware answers 401 with errorBody's document when Check fails.

@@ -37,6 +37,13 @@ type FaultConfig struct {
 	// FailPaths lists path substrings whose requests always fail with 500, however often they
 	// are retried: a project or space whose listing cannot be read.
 	FailPaths []string
+	// ThrottleStatus is the status of a throttled answer: 429 when 0. GitHub answers its
+	// primary rate limit with 403.
+	ThrottleStatus int
+	// EpochReset sends a throttled answer's reset time as GitHub does: X-RateLimit-Remaining: 0
+	// and X-RateLimit-Reset in epoch seconds, without Retry-After. Otherwise Retry-After and an
+	// RFC 3339 X-RateLimit-Reset are sent (Atlassian).
+	EpochReset bool
 	// RateLimit, when > 0, is the X-RateLimit-Limit announced on every answer, with
 	// X-RateLimit-Remaining counting down per window of RateLimit requests.
 	RateLimit int
@@ -85,12 +92,24 @@ func (f *Faults) Middleware(next http.Handler, errorBody func(status int, msg st
 		}
 		if cfg.ThrottleEvery > 0 && n%int64(cfg.ThrottleEvery) == 0 {
 			f.throttled.Add(1)
-			if cfg.RetryAfter >= 0 {
+			status := cfg.ThrottleStatus
+			if status == 0 {
+				status = http.StatusTooManyRequests
+			}
+			switch {
+			case cfg.EpochReset:
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				// Rounded up, so that waiting until the reset never comes back early.
+				reset := time.Now().Add(time.Duration(max(cfg.RetryAfter, 0))*time.Second + 999*time.Millisecond)
+				w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+				fail(status, "API rate limit exceeded.")
+				return
+			case cfg.RetryAfter >= 0:
 				w.Header().Set("Retry-After", strconv.Itoa(cfg.RetryAfter))
 				w.Header().Set("X-RateLimit-Reset", time.Now().UTC().Add(time.Duration(cfg.RetryAfter)*time.Second).Format(time.RFC3339))
 			}
 			w.Header().Set("RateLimit-Reason", "jira-quota-global-based")
-			fail(http.StatusTooManyRequests, "Rate limit exceeded.")
+			fail(status, "Rate limit exceeded.")
 			return
 		}
 		if cfg.ServerErrorEvery > 0 && n%int64(cfg.ServerErrorEvery) == 0 {

@@ -75,7 +75,10 @@ func (v Violation) String() string {
 // globally rather than per operation.
 type Validator struct {
 	Descriptions []*Description
-	Rewrites     []Rewrite
+	// GraphQL lists the vendor's GraphQL endpoints: a POST to one is checked against its
+	// schema instead of the descriptions, the client's query included (see [GraphQLSchema]).
+	GraphQL  []GraphQLEndpoint
+	Rewrites []Rewrite
 	// MaxBody bounds how much of a body is kept for validation; larger answers (binary
 	// downloads) are passed through and only their status and content type are checked.
 	MaxBody int
@@ -114,10 +117,26 @@ func (v *Validator) record(viol *Violation) {
 	}
 }
 
+// GraphQLEndpoint is a path (as the description's paths are, after [Rewrite]s) served by a
+// GraphQL schema.
+type GraphQLEndpoint struct {
+	Path   string
+	Schema *GraphQLSchema
+}
+
 // Middleware validates every answer of next. The answer is buffered (up to MaxBody) and then
-// sent on unchanged, so the client sees exactly what was validated.
+// sent on unchanged, so the client sees exactly what was validated. A request to a GraphQL
+// endpoint is validated too: a query the vendor's schema refuses is a violation, since the
+// source would fail against the real API.
 func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gql := v.graphQLFor(r)
+		var reqBody []byte
+		if gql != nil && r.Method == http.MethodPost {
+			reqBody, _ = io.ReadAll(io.LimitReader(r.Body, int64(v.maxBody())))
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(reqBody))
+		}
 		rec := &recorder{header: http.Header{}, max: v.maxBody()}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
@@ -127,7 +146,12 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		if !rec.overflow {
 			body = rec.buf.Bytes()
 		}
-		err := v.Check(r, rec.status, rec.header, body, rec.overflow)
+		var err error
+		if gql != nil {
+			err = checkGraphQL(gql, r, reqBody, rec.status, body)
+		} else {
+			err = v.Check(r, rec.status, rec.header, body, rec.overflow)
+		}
 		var viol *Violation
 		if err != nil {
 			viol = &Violation{Method: r.Method, Path: r.URL.RequestURI(), Status: rec.status, Problem: err.Error()}
@@ -141,6 +165,50 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// graphQLFor returns the GraphQL schema serving r's path, nil for REST paths.
+func (v *Validator) graphQLFor(r *http.Request) *GraphQLSchema {
+	path := v.rewrite(r.URL.Path)
+	for _, e := range v.GraphQL {
+		if path == e.Path {
+			return e.Schema
+		}
+	}
+	return nil
+}
+
+func (v *Validator) rewrite(path string) string {
+	for _, rw := range v.Rewrites {
+		if strings.HasPrefix(path, rw.Prefix) {
+			return rw.To + path[len(rw.Prefix):]
+		}
+	}
+	return path
+}
+
+// checkGraphQL validates one exchange with a GraphQL endpoint: the query (and variables)
+// against the schema, then a 200 answer against the query. HEAD (GitHub's scope check) and
+// error statuses carry no GraphQL body.
+func checkGraphQL(s *GraphQLSchema, r *http.Request, reqBody []byte, status int, body []byte) error {
+	switch r.Method {
+	case http.MethodHead:
+		return nil
+	case http.MethodPost:
+	default:
+		return fmt.Errorf("%s: %s %s is not a GraphQL request (POST)", s.Name, r.Method, r.URL.Path)
+	}
+	op, errs := s.Prepare(reqBody)
+	if errs != nil {
+		return fmt.Errorf("%s: the client's query does not validate against the schema: %s", s.Name, firstLines(errs.Error(), 3))
+	}
+	if status != http.StatusOK {
+		return nil
+	}
+	if err := s.CheckAnswer(op, body); err != nil {
+		return fmt.Errorf("%s: the answer does not follow the schema: %s", s.Name, err)
+	}
+	return nil
+}
+
 func (v *Validator) maxBody() int {
 	if v.MaxBody > 0 {
 		return v.MaxBody
@@ -150,13 +218,7 @@ func (v *Validator) maxBody() int {
 
 // Check validates one answer to r. skipBody says the body was too large to keep.
 func (v *Validator) Check(r *http.Request, status int, header http.Header, body []byte, skipBody bool) error {
-	path := r.URL.Path
-	for _, rw := range v.Rewrites {
-		if strings.HasPrefix(path, rw.Prefix) {
-			path = rw.To + path[len(rw.Prefix):]
-			break
-		}
-	}
+	path := v.rewrite(r.URL.Path)
 	u, _ := url.Parse(matchHost)
 	u.Path, u.RawQuery = path, r.URL.RawQuery
 	req := r.Clone(context.Background())

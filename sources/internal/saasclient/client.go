@@ -1,11 +1,13 @@
-// Package saasclient is the HTTP client the SaaS sources share: GET requests with the vendor's
-// credentials, retried with capped exponential backoff and jitter on transient failures, and
-// throttling honoured as the vendor signals it (429 or 503 with Retry-After, X-RateLimit-Reset),
-// so that a storm slows a sync down instead of failing it. Every wait stops when the context is
-// cancelled.
+// Package saasclient is the HTTP client the SaaS sources share: requests with the vendor's
+// credentials (GET, and POST for GraphQL APIs), retried with capped exponential backoff and
+// jitter on transient failures, and throttling honoured as the vendor signals it (429 or 503 with
+// Retry-After; X-RateLimit-Reset or RateLimit-Reset; GitHub's 403 with X-RateLimit-Remaining: 0
+// or Retry-After), so that a storm slows a sync down instead of failing it. Every wait stops when
+// the context is cancelled.
 package saasclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,18 +43,29 @@ type Client struct {
 	Log *slog.Logger
 	// Sleep waits; tests replace it. Nil uses a timer that stops with ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Refresh, when set, is called once per request after a 401 answer: it renews expiring
+	// credentials (a GitHub App's installation token, an OAuth access token) for Prepare to
+	// use, and says whether the request should be sent again. An error ends the request.
+	Refresh func(ctx context.Context) (retry bool, err error)
 }
 
 // StatusError is an answer with an unexpected status after retries.
 type StatusError struct {
+	Method   string // GET when empty
 	URL      string
 	Status   int
 	Body     string
 	Attempts int
+	// Header holds the answer's headers (rate-limit and scope headers a caller may explain).
+	Header http.Header
 }
 
 func (e *StatusError) Error() string {
-	msg := fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	m := e.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	msg := fmt.Sprintf("%s %s: HTTP %d %s", m, e.URL, e.Status, http.StatusText(e.Status))
 	if e.Attempts > 1 {
 		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -121,8 +134,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // retryAfter reads the wait an answer asks for: Retry-After in seconds or as an HTTP date, else
-// (for a 429 only, where vendors send it) X-RateLimit-Reset as a date or epoch seconds; ok is
-// false when none is usable.
+// (for a throttled answer only, where vendors send it) X-RateLimit-Reset as a date or epoch
+// seconds, or RateLimit-Reset as epoch seconds (GitLab) or a number of seconds (the IETF draft);
+// ok is false when none is usable.
 func retryAfter(h http.Header, status int, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
@@ -132,7 +146,10 @@ func retryAfter(h http.Header, status int, now time.Time) (time.Duration, bool) 
 			return max(t.Sub(now), 0), true
 		}
 	}
-	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" && status == http.StatusTooManyRequests {
+	if status != http.StatusTooManyRequests && !(status == http.StatusForbidden && rateLimitExhausted(h)) {
+		return 0, false
+	}
+	if v := strings.TrimSpace(h.Get("X-RateLimit-Reset")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			return max(t.Sub(now), 0), true
 		}
@@ -140,29 +157,75 @@ func retryAfter(h http.Header, status int, now time.Time) (time.Duration, bool) 
 			return max(time.Unix(s, 0).Sub(now), 0), true
 		}
 	}
+	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+			if s > 1_000_000_000 { // an epoch time, as GitLab sends it
+				return max(time.Unix(s, 0).Sub(now), 0), true
+			}
+			return time.Duration(s) * time.Second, true
+		}
+	}
 	return 0, false
+}
+
+// rateLimitExhausted reports a primary rate limit used up (GitHub: X-RateLimit-Remaining: 0).
+func rateLimitExhausted(h http.Header) bool {
+	return strings.TrimSpace(h.Get("X-RateLimit-Remaining")) == "0"
+}
+
+// throttled reports whether an answer asks the client to slow down rather than failing: 429;
+// 503 with Retry-After; and GitHub's rate limits, which answer 403 with X-RateLimit-Remaining: 0
+// (the primary limit) or with Retry-After (a secondary limit).
+func throttled(status int, h http.Header, announced bool) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable:
+		return announced
+	case http.StatusForbidden:
+		return rateLimitExhausted(h) || strings.TrimSpace(h.Get("Retry-After")) != ""
+	}
+	return false
 }
 
 // Get sends a GET and returns the response of a 2xx answer, whose body the caller closes.
 // Transient failures and throttling are retried; other statuses return a *StatusError.
 func (c *Client) Get(ctx context.Context, rawURL string) (*http.Response, error) {
+	return c.Do(ctx, http.MethodGet, rawURL, nil, nil)
+}
+
+// Do sends a request, replaying body on every attempt, and returns the response of a 2xx
+// answer, whose body the caller closes. header is added to every attempt (after Prepare).
+// Transient failures and throttling are retried; other statuses return a *StatusError.
+func (c *Client) Do(ctx context.Context, method, rawURL string, body []byte, header http.Header) (*http.Response, error) {
 	throttleBudget := c.ThrottleRetries
 	if throttleBudget <= 0 {
 		throttleBudget = 10
 	}
 	shown := redact(rawURL)
 	failures, throttles := 0, 0
+	refreshed := false
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 		if err != nil {
-			return nil, fmt.Errorf("GET %s: %w", shown, err)
+			return nil, fmt.Errorf("%s %s: %w", method, shown, err)
 		}
 		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		if c.Prepare != nil {
 			c.Prepare(req)
+		}
+		for k, vs := range header {
+			req.Header[k] = vs
 		}
 		resp, err := c.HTTP.Do(req)
 		if err != nil {
@@ -170,7 +233,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*http.Response, error)
 				return nil, ctx.Err()
 			}
 			if failures >= c.Retries {
-				return nil, fmt.Errorf("GET %s after %d attempts: %w", shown, attempt, err)
+				return nil, fmt.Errorf("%s %s after %d attempts: %w", method, shown, attempt, err)
 			}
 			wait := c.backoff(failures)
 			failures++
@@ -183,12 +246,23 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*http.Response, error)
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return resp, nil
 		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
-		serr := &StatusError{URL: shown, Status: resp.StatusCode, Body: string(body), Attempts: attempt}
+		serr := &StatusError{Method: method, URL: shown, Status: resp.StatusCode, Body: string(msg), Attempts: attempt, Header: resp.Header}
 		wait, announced := retryAfter(resp.Header, resp.StatusCode, time.Now())
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode == http.StatusServiceUnavailable && announced):
+		case resp.StatusCode == http.StatusUnauthorized && c.Refresh != nil && !refreshed:
+			refreshed = true
+			retry, err := c.Refresh(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if !retry {
+				return nil, serr
+			}
+			c.log().Info("credentials renewed after 401, retrying", "url", shown)
+			continue
+		case throttled(resp.StatusCode, resp.Header, announced):
 			if throttles >= throttleBudget {
 				return nil, serr
 			}
@@ -223,6 +297,20 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*http.Response, error)
 	}
 }
 
+// PostJSON sends in as a JSON body (GraphQL requests) and decodes a 2xx JSON answer into out,
+// with the same retries as GetJSON.
+func (c *Client) PostJSON(ctx context.Context, rawURL string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("POST %s: encoding the request: %w", redact(rawURL), err)
+	}
+	resp, err := c.Do(ctx, http.MethodPost, rawURL, b, nil)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(ctx, resp, http.MethodPost, rawURL, out)
+}
+
 // GetJSON sends a GET and decodes a 2xx JSON answer into out, keeping numbers as json.Number
 // when out holds interfaces.
 func (c *Client) GetJSON(ctx context.Context, rawURL string, out any) error {
@@ -230,6 +318,10 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, out any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(ctx, resp, http.MethodGet, rawURL, out)
+}
+
+func decodeJSON(ctx context.Context, resp *http.Response, method, rawURL string, out any) error {
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
 	dec.UseNumber()
@@ -238,9 +330,9 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, out any) error {
 			return ctx.Err()
 		}
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("GET %s: the response body is empty", redact(rawURL))
+			return fmt.Errorf("%s %s: the response body is empty", method, redact(rawURL))
 		}
-		return fmt.Errorf("GET %s: reading the answer: %w", redact(rawURL), err)
+		return fmt.Errorf("%s %s: reading the answer: %w", method, redact(rawURL), err)
 	}
 	return nil
 }
