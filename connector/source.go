@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,6 +42,12 @@ type DocsRequest struct {
 	// AdvancedRules is the decoded `advanced_snippet.value` of the job's active filtering, nil
 	// when there is none. Basic rules are applied by the service, never by the source.
 	AdvancedRules any
+
+	// AdvancedRulesJSON is the same snippet as the JSON text it was stored as, nil when the
+	// service does not have it. Decoding into AdvancedRules loses the order of object keys, which
+	// matters to some sources (a MongoDB $sort stage, an embedded document to match exactly);
+	// such sources decode this instead when it is set.
+	AdvancedRulesJSON json.RawMessage
 
 	// Checkpoint is the last checkpoint this source saved with [DocsRequest.SaveCheckpoint] in an
 	// earlier run of the same job, when the service resumes a job whose worker died or was

@@ -253,6 +253,20 @@ func (f *Filtering) State() ValidationState {
 	return f.Validation.State
 }
 
+// AdvancedSnippetJSON returns the advanced snippet's value of a stored filtering object as the
+// JSON text it was stored as (keys in their original order), or nil when there is none.
+func AdvancedSnippetJSON(filtering json.RawMessage) json.RawMessage {
+	var f struct {
+		AdvancedSnippet struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"advanced_snippet"`
+	}
+	if len(filtering) == 0 || json.Unmarshal(filtering, &f) != nil || isEmpty(f.AdvancedSnippet.Value) {
+		return nil
+	}
+	return f.AdvancedSnippet.Value
+}
+
 // AdvancedRules returns the advanced snippet's value.
 func (f *Filtering) AdvancedRules() any { return f.AdvancedSnippet.Value }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/connectors-go/connectors/internal/es"
 	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/protocol"
+	"github.com/connectors-go/connectors/internal/rules"
 	syncer "github.com/connectors-go/connectors/internal/sync"
 )
 
@@ -335,6 +336,9 @@ func (s *Service) execute(ctx context.Context, j *protocol.Job, log *slog.Logger
 			}
 			spec.Filter = filter
 			spec.Request.AdvancedRules = advanced
+			if advanced != nil {
+				spec.Request.AdvancedRulesJSON = rules.AdvancedSnippetJSON(j.Connector.Filtering)
+			}
 		}
 		if j.JobType == protocol.JobIncremental {
 			if _, ok := src.(connector.IncrementalSource); ok {
