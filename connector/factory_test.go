@@ -337,11 +337,6 @@ func TestDocumentBody(t *testing.T) {
 	if d.Fields["id"] != nil {
 		t.Fatal("Body modified Fields")
 	}
-	// A numeric id stays a number in _source.
-	b = connector.Document{ID: "10018669", IDValue: uint64(10018669)}.Body()
-	if js, _ := connector.MarshalJSON(b); string(js) != `{"id":10018669}` {
-		t.Fatalf("IDValue: %s", js)
-	}
 }
 
 func TestHasAdvancedRules(t *testing.T) {

@@ -154,11 +154,6 @@ type Document struct {
 	// AllowAccessControl lists the DLS identities allowed to see this document, written as
 	// `_allow_access_control`. nil leaves the field out; a non-nil empty slice writes [].
 	AllowAccessControl []string
-
-	// IDValue, when non-nil, is written as the _source `id` in place of ID. Elasticsearch's _id
-	// is always the string ID; a source whose original yields a number as `_id` (network_drive's
-	// SMB file id) sets the number here so that the indexed _source keeps it a number.
-	IDValue any
 }
 
 // Reserved document keys that Fields must not contain.
@@ -178,9 +173,6 @@ func (d Document) Body() map[string]any {
 		out[k] = v
 	}
 	out["id"] = d.ID
-	if d.IDValue != nil {
-		out["id"] = d.IDValue
-	}
 	if d.Timestamp != "" {
 		out["_timestamp"] = d.Timestamp
 	}

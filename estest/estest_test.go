@@ -476,3 +476,20 @@ func BenchmarkBulk(b *testing.B) {
 		}
 	}
 }
+
+// TestIDWithSlash: ids holding "/" (the object stores' "container/blob" and "bucket/name") are
+// sent with the slash escaped, and address one document, as in Elasticsearch.
+func TestIDWithSlash(t *testing.T) {
+	srv := start(t, estest.Options{})
+	id := url.PathEscape("container/dir/ü b.txt")
+	if st, _, m := do(t, "PUT", srv.URL()+"/ids/_doc/"+id+"?refresh=true", `{"a": 1}`); st != 201 {
+		t.Fatalf("index: %d %v", st, m)
+	}
+	st, _, m := do(t, "GET", srv.URL()+"/ids/_doc/"+id, "")
+	if st != 200 || m["_id"] != "container/dir/ü b.txt" {
+		t.Fatalf("get: %d %v", st, m)
+	}
+	if st, _, m := do(t, "DELETE", srv.URL()+"/ids/_doc/"+id, ""); st != 200 || m["result"] != "deleted" {
+		t.Fatalf("delete: %d %v", st, m)
+	}
+}

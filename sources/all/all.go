@@ -9,8 +9,10 @@ package all
 
 import (
 	// Keep this list sorted; the schema parity test checks every source imported here.
+	_ "github.com/connectors-go/connectors/sources/azureblob"
 	_ "github.com/connectors-go/connectors/sources/confluence"
 	_ "github.com/connectors-go/connectors/sources/dir"
+	_ "github.com/connectors-go/connectors/sources/gcs"
 	_ "github.com/connectors-go/connectors/sources/github"
 	_ "github.com/connectors-go/connectors/sources/gitlab"
 	_ "github.com/connectors-go/connectors/sources/graphql"
@@ -22,4 +24,5 @@ import (
 	_ "github.com/connectors-go/connectors/sources/oracle"
 	_ "github.com/connectors-go/connectors/sources/postgresql"
 	_ "github.com/connectors-go/connectors/sources/redis"
+	_ "github.com/connectors-go/connectors/sources/s3"
 )

@@ -152,10 +152,12 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	if !ok || retries < 0 {
 		retries = 3
 	}
+	httpc, conns := saasclient.TrackedHTTP(&http.Transport{
+		TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, Proxy: http.ProxyFromEnvironment,
+	}, 0)
 	s.client = &saasclient.Client{
-		HTTP: &http.Client{Transport: &http.Transport{
-			TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, Proxy: http.ProxyFromEnvironment,
-		}},
+		HTTP:    httpc,
+		Conns:   conns,
 		Prepare: s.sign,
 		Retries: retries,
 		Log:     s.log,
@@ -455,9 +457,9 @@ func (s *Source) viewerLogin(ctx context.Context) (string, error) {
 	return v, nil
 }
 
-// Close drops idle connections.
+// Close ends the source's connections.
 func (s *Source) Close() error {
-	s.client.HTTP.CloseIdleConnections()
+	s.client.Close()
 	return nil
 }
 

@@ -76,9 +76,11 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	}
 	s.all = len(s.projects) == 0 || contains(s.projects, "*")
 	token := strings.TrimSpace(cfg.String("token"))
+	httpc, conns := saasclient.TrackedHTTP(&http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, Proxy: http.ProxyFromEnvironment},
+		300*time.Second)
 	s.client = &saasclient.Client{
-		HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, Proxy: http.ProxyFromEnvironment},
-			Timeout: 300 * time.Second},
+		HTTP:    httpc,
+		Conns:   conns,
 		Prepare: func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
 		Retries: 3,
 		// GitLab.com often sends no rate-limit headers with a 429; the original then waits 60 s.
@@ -252,9 +254,9 @@ func (s *Source) ValidateConfig(ctx context.Context) error {
 	return nil
 }
 
-// Close drops idle connections.
+// Close ends the source's connections.
 func (s *Source) Close() error {
-	s.client.HTTP.CloseIdleConnections()
+	s.client.Close()
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/conntrack"
 )
 
 // ServiceType is the connector service type of this source.
@@ -95,6 +96,7 @@ type Source struct {
 	log                    *slog.Logger
 
 	client *http.Client
+	conns  *conntrack.Tracker // every connection of client, closed at Close
 
 	// now and sleep are replaced by tests.
 	now   func() time.Time
@@ -107,6 +109,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	conns := &conntrack.Tracker{}
 	return &Source{
 		endpoint:      strings.TrimSpace(cfg.String("http_endpoint")),
 		method:        strings.ToLower(strings.TrimSpace(cfg.String("http_method"))),
@@ -123,7 +126,8 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		timeout:       time.Duration(timeout) * time.Second,
 		log:           env.Log().With("service_type", ServiceType),
 		// An own transport, so that Close drops its idle connections.
-		client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4,
+		conns: conns,
+		client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4, DialContext: conns.Dial(nil),
 			TLSHandshakeTimeout: 30 * time.Second, ResponseHeaderTimeout: 0}},
 		now:   time.Now,
 		sleep: sleepCtx,
@@ -162,9 +166,10 @@ const pingQuery = `
 }
 `
 
-// Close drops idle connections.
+// Close ends the source's connections.
 func (s *Source) Close() error {
 	s.client.CloseIdleConnections()
+	s.conns.Close()
 	return nil
 }
 

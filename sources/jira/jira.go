@@ -202,9 +202,9 @@ func (s *Source) ValidateAdvancedRules(_ context.Context, rules any) ([]string, 
 // MaxConcurrentDownloads is concurrent_downloads.
 func (s *Source) MaxConcurrentDownloads() int { return s.downloads }
 
-// Close drops idle connections.
+// Close ends the source's connections.
 func (s *Source) Close() error {
-	s.client.HTTP.CloseIdleConnections()
+	s.client.Close()
 	return nil
 }
 

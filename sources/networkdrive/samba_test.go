@@ -187,7 +187,7 @@ func expectedFromStat(docPath, title string, st *syscall.Stat_t) map[string]any 
 		typ, size = "folder", 0
 	}
 	return map[string]any{
-		"id":         st.Ino,
+		"id":         strconv.FormatUint(st.Ino, 10), // a string in _source, as the original's sanitize() writes it
 		"_timestamp": isoNaive(ts(st.Mtim)),
 		"path":       docPath,
 		"size":       size,

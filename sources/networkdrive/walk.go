@@ -524,7 +524,6 @@ func (s *Source) document(docDir, share, path string, e *smb2.DirEntry) connecto
 	docPath := docDir + `\` + e.Name
 	doc := connector.Document{
 		ID:        strconv.FormatUint(e.FileID, 10),
-		IDValue:   e.FileID,
 		Timestamp: pyISO(e.ChangeTime),
 		Fields: map[string]any{
 			"path":       docPath,

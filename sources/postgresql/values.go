@@ -75,6 +75,20 @@ func decoderFor(m *pgtype.Map, oid uint32, format int16, unknownArray bool) deco
 				return sqlcore.Decimal(string(raw)), nil
 			}
 		}
+	case pgtype.QCharOID:
+		if format == pgtype.TextFormatCode {
+			return func(raw []byte) (sqlcore.Value, error) {
+				if raw == nil {
+					return nil, nil
+				}
+				if len(raw) == 0 {
+					// PostgreSQL prints the zero byte as an empty string; asyncpg, reading the
+					// binary form, returns "\x00".
+					return "\x00", nil
+				}
+				return string(raw), nil
+			}
+		}
 	case timetzOID:
 		if format == pgtype.TextFormatCode {
 			return func(raw []byte) (sqlcore.Value, error) {
@@ -105,6 +119,31 @@ func decoderFor(m *pgtype.Map, oid uint32, format int16, unknownArray bool) deco
 	}
 	if ac, ok := t.Codec.(*pgtype.ArrayCodec); ok {
 		elem := ac.ElementType.OID
+		if elem == pgtype.JSONOID || elem == pgtype.JSONBOID {
+			// asyncpg decodes each element with SQLAlchemy's JSON codec, as for a single value:
+			// the raw text of each is decoded here, keeping integers and floats apart.
+			return func(raw []byte) (sqlcore.Value, error) {
+				if raw == nil {
+					return nil, nil
+				}
+				var arr pgtype.Array[[]byte]
+				if err := m.PlanScan(oid, format, &arr).Scan(raw, &arr); err != nil {
+					return nil, err
+				}
+				vals := make([]sqlcore.Value, len(arr.Elements))
+				for i, e := range arr.Elements {
+					if e == nil {
+						continue
+					}
+					v, err := sqlcore.DecodeJSON(e)
+					if err != nil {
+						return nil, err
+					}
+					vals[i] = v
+				}
+				return nest(vals, arr.Dims), nil
+			}
+		}
 		return func(raw []byte) (sqlcore.Value, error) {
 			if raw == nil {
 				return nil, nil

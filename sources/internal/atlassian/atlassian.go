@@ -61,13 +61,15 @@ func NewClient(tlsCfg *tls.Config, creds Credentials, retries int, env connector
 	if retries < 0 {
 		retries = 0
 	}
+	httpc, conns := saasclient.TrackedHTTP(&http.Transport{
+		TLSClientConfig:     tlsCfg,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+		Proxy:               http.ProxyFromEnvironment,
+	}, 0)
 	return &saasclient.Client{
-		HTTP: &http.Client{Transport: &http.Transport{
-			TLSClientConfig:     tlsCfg,
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     90 * time.Second,
-			Proxy:               http.ProxyFromEnvironment,
-		}},
+		HTTP:  httpc,
+		Conns: conns,
 		Prepare: func(r *http.Request) {
 			creds.Apply(r)
 			r.Header.Set("Content-Type", "application/json")

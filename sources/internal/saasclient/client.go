@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/sources/internal/conntrack"
 )
 
 // Client sends GET requests with retries. The zero value is not usable; set HTTP at least.
@@ -47,6 +49,26 @@ type Client struct {
 	// credentials (a GitHub App's installation token, an OAuth access token) for Prepare to
 	// use, and says whether the request should be sent again. An error ends the request.
 	Refresh func(ctx context.Context) (retry bool, err error)
+	// Conns, when set, tracks the connections of HTTP's transport (see [TrackedHTTP]) so that
+	// Close ends them all.
+	Conns *conntrack.Tracker
+}
+
+// TrackedHTTP returns an http.Client on tr whose connections are tracked, for Client's HTTP and
+// Conns fields.
+func TrackedHTTP(tr *http.Transport, timeout time.Duration) (*http.Client, *conntrack.Tracker) {
+	conns := &conntrack.Tracker{}
+	tr.DialContext = conns.Dial(tr.DialContext)
+	return &http.Client{Transport: tr, Timeout: timeout}, conns
+}
+
+// Close ends the client's connections: the idle ones, and with Conns set every one, so that no
+// connection outlives a source's Close however its last requests ended.
+func (c *Client) Close() {
+	c.HTTP.CloseIdleConnections()
+	if c.Conns != nil {
+		c.Conns.Close()
+	}
 }
 
 // StatusError is an answer with an unexpected status after retries.
