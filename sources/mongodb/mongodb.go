@@ -24,6 +24,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/pemtext"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // ServiceType is the connector service type of this source.
@@ -115,7 +116,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		datetimeMode: mode,
 		log:          env.Log().With("service_type", ServiceType),
 		now:          time.Now,
-		sleep:        sleepCtx,
+		sleep:        retry.Sleep,
 	}, nil
 }
 
@@ -383,15 +384,4 @@ func (s *Source) Close() error {
 // its capital and full stop).
 func configErr(what, format string, args ...any) error {
 	return errors.New(what + ": " + fmt.Sprintf(format, args...))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
