@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,26 +198,12 @@ func (s *Source) connect() (*mongo.Client, error) {
 // certPool holds only the configured authorities, as the original's tlsCAFile does.
 func certPool(ca string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
-	rest := []byte(pemtext.Normalize(ca))
-	n := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("the certificate cannot be read: %v", err)
-		}
-		pool.AddCert(cert)
-		n++
+	certs, err := pemtext.Certificates(ca)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, errors.New("no PEM certificate found (expected -----BEGIN CERTIFICATE----- …)")
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
