@@ -147,7 +147,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	default:
 		return nil, fmt.Errorf("configuration field \"data_source\": %q is not one of %s, %s, %s", s.flavor, Cloud, Server, DataCenter)
 	}
-	tlsCfg, err := atl.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
+	tlsCfg, err := saasclient.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
 	if err != nil {
 		return nil, err
 	}

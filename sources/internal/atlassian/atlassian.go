@@ -7,7 +7,6 @@ package atlassian
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,20 +39,6 @@ func (c Credentials) Apply(r *http.Request) {
 		return
 	}
 	r.SetBasicAuth(c.User, c.Password)
-}
-
-// TLSConfig follows the original: with ssl_enabled and a certificate, the server must present a
-// certificate signed by it; otherwise certificates are not verified at all (the original passes
-// ssl=False), so self-signed Server and Data Center installations work without configuration.
-func TLSConfig(sslEnabled bool, caPEM, caField string) (*tls.Config, error) {
-	if !sslEnabled || strings.TrimSpace(caPEM) == "" {
-		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-		return nil, fmt.Errorf("configuration field %q: no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)", caField)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // NewClient builds the retrying client of a source.

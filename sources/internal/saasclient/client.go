@@ -9,6 +9,8 @@ package saasclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +72,22 @@ func (c *Client) Close() {
 	if c.Conns != nil {
 		c.Conns.Close()
 	}
+}
+
+// TLSConfig is the TLS setting of the SaaS sources, as the original has it: with ssl_enabled and
+// a CA certificate the server must present a certificate signed by it; otherwise certificates are
+// not verified at all (the original passes ssl=False), so self-signed Server, Data Center and
+// Enterprise Server installations work without configuration. caField names the CA setting in
+// the error.
+func TLSConfig(sslEnabled bool, caPEM, caField string) (*tls.Config, error) {
+	if !sslEnabled || strings.TrimSpace(caPEM) == "" {
+		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return nil, fmt.Errorf("configuration field %q: no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)", caField)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // StatusError is an answer with an unexpected status after retries.
