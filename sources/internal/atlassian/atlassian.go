@@ -17,6 +17,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/saasclient"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // Data center authentication methods (data_center_auth_method).
@@ -66,40 +67,23 @@ func NewClient(tlsCfg *tls.Config, creds Credentials, retries int, env connector
 
 // ---- advanced rules ----
 
-// ValidateAdvancedRules checks an advanced rules snippet as the original's JSON schema does (an
-// array of objects with exactly one non-empty string "query"), with fastjsonschema's messages.
+// rulesSchema is the original's JSON schema for the advanced rules: an array of objects with
+// exactly one non-empty string "query".
+var rulesSchema = &schemacheck.Schema{
+	Type: []string{"array"},
+	Items: &schemacheck.Schema{
+		Type:         []string{"object"},
+		Required:     []string{"query"},
+		Properties:   []schemacheck.Property{{Name: "query", Schema: &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}}},
+		NoAdditional: true,
+	},
+}
+
+// ValidateAdvancedRules checks an advanced rules snippet against rulesSchema, with
+// fastjsonschema's message for the first problem.
 func ValidateAdvancedRules(rules any) []string {
-	list, ok := rules.([]any)
-	if !ok {
-		return []string{"data must be array"}
-	}
-	for i, item := range list {
-		obj, ok := item.(map[string]any)
-		path := fmt.Sprintf("data[%d]", i)
-		if !ok {
-			return []string{path + " must be object"}
-		}
-		q, has := obj["query"]
-		if !has {
-			return []string{path + " must contain ['query'] properties"}
-		}
-		s, ok := q.(string)
-		if !ok {
-			return []string{path + ".query must be string"}
-		}
-		if len([]rune(s)) < 1 {
-			return []string{path + ".query must be longer than or equal to 1 characters"}
-		}
-		var extra []string
-		for k := range obj {
-			if k != "query" {
-				extra = append(extra, "'"+k+"'")
-			}
-		}
-		if len(extra) > 0 {
-			sort.Strings(extra)
-			return []string{path + " must not contain {" + strings.Join(extra, ", ") + "} properties"}
-		}
+	if msg := rulesSchema.Validate(rules); msg != "" {
+		return []string{msg}
 	}
 	return nil
 }
