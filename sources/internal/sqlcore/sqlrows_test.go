@@ -42,7 +42,9 @@ func (r *fakeRows) Next(dest []driver.Value) error {
 	r.i++
 	return nil
 }
-func (r *fakeRows) ColumnTypeDatabaseTypeName(i int) string { return []string{"INT", "TEXT", "TEXT"}[i] }
+func (r *fakeRows) ColumnTypeDatabaseTypeName(i int) string {
+	return []string{"INT", "TEXT", "TEXT"}[i]
+}
 
 func TestSQLRows(t *testing.T) {
 	db := sql.OpenDB(&fakeDB{rows: [][]driver.Value{{int64(1), "a", "k1"}, {int64(2), "b", "k2"}}})
@@ -56,7 +58,9 @@ func TestSQLRows(t *testing.T) {
 	if len(types) != 3 || types[0].DatabaseTypeName() != "INT" || !reflect.DeepEqual(r.Columns(), []string{"id", "name"}) {
 		t.Fatalf("columns %v, %d types", r.Columns(), len(types))
 	}
-	r.Convert = func(i int, raw any) (Value, error) { return fmt.Sprintf("%s:%v", types[i].DatabaseTypeName(), raw), nil }
+	r.Convert = func(i int, raw any) (Value, error) {
+		return fmt.Sprintf("%s:%v", types[i].DatabaseTypeName(), raw), nil
+	}
 	r.PositionOf = func(raw []any) []string { return []string{fmt.Sprint(raw[2])} }
 	closed := false
 	r.OnClose = func() { closed = true }
