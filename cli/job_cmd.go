@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/connectors-go/connectors/internal/protocol"
+	syncer "github.com/connectors-go/connectors/internal/sync"
 )
 
 func (a *App) jobCommand() *cobra.Command {
@@ -41,8 +43,12 @@ With --wait, follows it as 'job wait' does and exits with its outcome.`,
 	_ = start.RegisterFlagCompletionFunc("connector-id", a.completeConnectorIDs)
 
 	list := &cobra.Command{
-		Use:               "list CONNECTOR_ID",
-		Short:             "List a connector's sync jobs, oldest first",
+		Use:   "list CONNECTOR_ID",
+		Short: "List a connector's sync jobs, oldest first",
+		Long: `Lists a connector's sync jobs, oldest first. Besides the original's columns, the table
+shows the instance that ran each job, how often it was taken over from a lost worker,
+and how many parts of its listing could not be read (nothing is deleted then).
+-o json prints each job as 'job view -o json' does.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeConnectorIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,7 +70,13 @@ With --wait, follows it as 'job wait' does and exits with its outcome.`,
 	view := &cobra.Command{
 		Use:   "view JOB_ID",
 		Short: "Show a sync job",
-		Args:  cobra.ExactArgs(1),
+		Long: `Shows a sync job: the original's fields, then what this service records in the job's
+metadata: the worker instance that claimed it, how often it was taken over from a worker
+that stopped reporting (takeovers), the parts of the listing that could not be read
+(incomplete_listing, and whether deletions were skipped for them), and its history of
+events (claimed, with resumed_from for a resumed job; worker_lost, with who noticed,
+after how long and the outcome; ended, with the status written).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.viewJob(cmd, args[0])
 		},
@@ -172,11 +184,19 @@ func (a *App) listJobs(cmd *cobra.Command, connectorID string) error {
 	}
 	fmt.Fprintf(a.Stdout, "Showing %d jobs\n", len(jobs))
 	t := newTable(a.Stdout)
-	t.Header("Job id", "Connector id", "Index name", "Job status", "Job type", "Documents indexed", "Volume documents indexed (MiB)", "Documents deleted")
+	t.Header("Job id", "Connector id", "Index name", "Job status", "Job type", "Documents indexed", "Volume documents indexed (MiB)", "Documents deleted",
+		"Worker instance", "Takeovers", "Unread parts")
 	for _, j := range jobs {
+		unread := "-"
+		if inc := incompleteOf(j); inc != nil {
+			unread = strconv.Itoa(inc.Count)
+			if inc.DeletionsSkipped {
+				unread += " (no deletions)"
+			}
+		}
 		if err := t.Append(j.ID, j.Connector.ID, j.Connector.IndexName, string(j.Status), string(j.JobType),
 			strconv.FormatInt(j.IndexedDocumentCount, 10), strconv.FormatInt(j.IndexedDocumentVolume, 10),
-			strconv.FormatInt(j.DeletedDocumentCount, 10)); err != nil {
+			strconv.FormatInt(j.DeletedDocumentCount, 10), orDash(strPtr(j.Instance())), strconv.Itoa(j.Takeovers()), unread); err != nil {
 			return err
 		}
 	}
@@ -237,7 +257,8 @@ func getJob(ctx context.Context, store *protocol.Store, id string) (*protocol.Jo
 }
 
 // jobView is job view's JSON: the original's keys first, in its order, then
-// ours.
+// ours: the worker instance, the takeovers and history this service records in
+// the job's metadata, and what the listing could not read.
 type jobView struct {
 	JobID                  string  `json:"job_id"`
 	ConnectorID            string  `json:"connector_id"`
@@ -254,6 +275,89 @@ type jobView struct {
 	CreatedAt              *string `json:"created_at"`
 	StartedAt              *string `json:"started_at"`
 	CompletedAt            *string `json:"completed_at"`
+
+	WorkerInstance    *string                   `json:"worker_instance"`
+	Takeovers         int                       `json:"takeovers"`
+	IncompleteListing *syncer.IncompleteListing `json:"incomplete_listing"`
+	History           []jobEvent                `json:"history"`
+}
+
+// jobEvent is one event of metadata.history: claimed (with resumed_from when
+// a suspended job was picked up again), worker_lost (who noticed, after how
+// long, and what became of the job) and ended (with the status written).
+type jobEvent struct {
+	At            string `json:"at"`
+	Event         string `json:"event"`
+	Instance      string `json:"instance,omitempty"`
+	Hostname      string `json:"hostname,omitempty"`
+	Status        string `json:"status,omitempty"`
+	ResumedFrom   string `json:"resumed_from,omitempty"`
+	DetectedBy    string `json:"detected_by,omitempty"`
+	SilentSeconds *int64 `json:"silent_seconds,omitempty"`
+	LastSeen      string `json:"last_seen,omitempty"`
+	Outcome       string `json:"outcome,omitempty"`
+}
+
+// details is an event's fields beyond when, what and which instance, as text.
+func (e jobEvent) details() string {
+	var parts []string
+	add := func(label, v string) {
+		if v != "" {
+			parts = append(parts, label+v)
+		}
+	}
+	add("host ", e.Hostname)
+	add("status ", e.Status)
+	add("resumed from ", e.ResumedFrom)
+	if e.SilentSeconds != nil {
+		parts = append(parts, fmt.Sprintf("silent for %d s", *e.SilentSeconds))
+	}
+	add("last seen ", e.LastSeen)
+	add("detected by ", e.DetectedBy)
+	add("outcome ", e.Outcome)
+	return strings.Join(parts, ", ")
+}
+
+// historyOf reads metadata.history. Events are stored as JSON objects;
+// a field of an unexpected type is left out rather than failing the view.
+func historyOf(j *protocol.Job) []jobEvent {
+	hist := j.History()
+	out := make([]jobEvent, 0, len(hist))
+	for _, m := range hist {
+		str := func(k string) string { v, _ := m[k].(string); return v }
+		e := jobEvent{At: str("at"), Event: str("event"), Instance: str("instance"), Hostname: str("hostname"),
+			Status: str("status"), ResumedFrom: str("resumed_from"), DetectedBy: str("detected_by"),
+			LastSeen: str("last_seen"), Outcome: str("outcome")}
+		switch n := m["silent_seconds"].(type) {
+		case float64:
+			s := int64(n)
+			e.SilentSeconds = &s
+		case json.Number:
+			if s, err := n.Int64(); err == nil {
+				e.SilentSeconds = &s
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// incompleteOf reads metadata.incomplete_listing, nil when the job's listing
+// was complete (or the value is not of the shape the engine writes).
+func incompleteOf(j *protocol.Job) *syncer.IncompleteListing {
+	raw, ok := j.Metadata["incomplete_listing"]
+	if !ok || raw == nil {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	var inc syncer.IncompleteListing
+	if json.Unmarshal(b, &inc) != nil {
+		return nil
+	}
+	return &inc
 }
 
 func (a *App) viewJob(cmd *cobra.Command, jobID string) error {
@@ -280,7 +384,17 @@ func viewOf(j *protocol.Job) jobView {
 		DocumentsDeleted: j.DeletedDocumentCount, TotalDocuments: j.TotalDocumentCount,
 		TriggerMethod: string(j.TriggerMethod), Error: j.Error, WorkerHostname: j.WorkerHostname,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt,
+		WorkerInstance: strPtr(j.Instance()), Takeovers: j.Takeovers(),
+		IncompleteListing: incompleteOf(j), History: historyOf(j),
 	}
+}
+
+// strPtr is s, or nil (JSON null, "-" in text) when it is empty.
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // printJob prints a job as job view shows it.
@@ -301,6 +415,7 @@ func (a *App) printJob(j *protocol.Job, asJSON bool) error {
 		{"Documents deleted", strconv.FormatInt(v.DocumentsDeleted, 10)},
 		{"Trigger method", v.TriggerMethod},
 		{"Worker", orDash(v.WorkerHostname)},
+		{"Worker instance", orDash(v.WorkerInstance)},
 		{"Created at", orDash(v.CreatedAt)},
 		{"Started at", orDash(v.StartedAt)},
 		{"Completed at", orDash(v.CompletedAt)},
@@ -311,12 +426,48 @@ func (a *App) printJob(j *protocol.Job, asJSON bool) error {
 	if v.Error != nil {
 		rows = append(rows, [2]string{"Error", *v.Error})
 	}
+	if v.Takeovers > 0 {
+		rows = append(rows, [2]string{"Takeovers", strconv.Itoa(v.Takeovers)})
+	}
+	if inc := v.IncompleteListing; inc != nil {
+		rows = append(rows, [2]string{"Incomplete listing", incompleteSummary(inc)})
+		for _, p := range inc.Parts {
+			rows = append(rows, [2]string{"Unread", p.Scope + ": " + p.Error})
+		}
+	}
 	for _, r := range rows {
 		if err := t.Append(r[0], r[1]); err != nil {
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if len(v.History) == 0 {
+		return nil
+	}
+	fmt.Fprintln(a.Stdout, "History")
+	h := newTable(a.Stdout)
+	h.Header("At", "Event", "Instance", "Details")
+	for _, e := range v.History {
+		if err := h.Append(e.At, e.Event, e.Instance, e.details()); err != nil {
+			return err
+		}
+	}
+	return h.Render()
+}
+
+// incompleteSummary says how much of the listing was unread and whether
+// deletions were skipped for it.
+func incompleteSummary(inc *syncer.IncompleteListing) string {
+	msg := fmt.Sprintf("%d part(s) could not be read", inc.Count)
+	if inc.Count > len(inc.Parts) {
+		msg += fmt.Sprintf(" (the first %d listed)", len(inc.Parts))
+	}
+	if inc.DeletionsSkipped {
+		msg += "; no document was deleted"
+	}
+	return msg
 }
 
 func orDash(s *string) string {

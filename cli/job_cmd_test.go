@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/connectors-go/connectors/estest"
 	"github.com/connectors-go/connectors/internal/protocol"
+	syncer "github.com/connectors-go/connectors/internal/sync"
 	"github.com/connectors-go/connectors/internal/testproc"
 )
 
@@ -121,6 +123,114 @@ func TestJobList(t *testing.T) {
 			}
 			if strings.Contains(r.stdout, other) {
 				t.Fatalf("lists another connector's job:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// takenOverJob runs job id through what the service records in its
+// metadata, with the protocol's own writes: a claim by host-a-1, which stops
+// reporting; host-b-7 finds it lost and suspends it (a takeover), claims it
+// again, and ends it in error with part of the listing unread.
+func (c *cluster) takenOverJob(id string) {
+	c.t.Helper()
+	ctx := context.Background()
+	store := c.store()
+	a := protocol.Worker{Hostname: "host-a", Instance: "host-a-1"}
+	b := protocol.Worker{Hostname: "host-b", Instance: "host-b-7"}
+	if _, err := store.Claim(ctx, c.job(id), a); err != nil {
+		c.t.Fatal(err)
+	}
+	if st, err := store.ReleaseLostJob(ctx, c.job(id), protocol.LostWorker{By: b, Resume: true, Silent: 320 * time.Second}); err != nil || st != protocol.JobSuspended {
+		c.t.Fatalf("release: %s %v", st, err)
+	}
+	j, err := store.Claim(ctx, c.job(id), b)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	inc := syncer.IncompleteListing{Count: 3, DeletionsSkipped: true, Parts: []syncer.IncompletePart{
+		{Scope: "folder /private", Error: "permission denied"}, {Scope: "folder /tmp", Error: "vanished"}}}
+	if _, err := store.FinishJob(ctx, j, protocol.JobResult{Status: protocol.JobError, Error: "Incomplete sync",
+		Stats: protocol.JobStats{IndexedDocumentCount: 12, Metadata: map[string]any{"incomplete_listing": inc}}}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.refresh()
+}
+
+func TestJobLifecycleShown(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := jobCluster(t, m.extra)
+			id := startJobCLI(t, "-i", "c1", "-t", "full")
+			plain := startJobCLI(t, "-i", "c1", "-t", "incremental")
+			c.setJobStatus(plain, protocol.JobCanceled)
+			c.takenOverJob(id)
+
+			text := runIn(t, "", nil, "job", "view", "--", id)
+			text.expect(t, 0, "Worker instance", "host-b-7", "Takeovers", "Incomplete listing",
+				"3 part(s) could not be read (the first 2 listed); no document was deleted",
+				"Unread", "folder /private: permission denied", "folder /tmp: vanished",
+				"History", "claimed", "host-a-1", "host host-a,", "worker_lost", "silent for 320 s", "detected by host-b-7", "outcome suspended",
+				"resumed from start", "ended", "status error")
+			if a, b := strings.Index(text.stdout, "worker_lost"), strings.Index(text.stdout, "ended"); a < 0 || b < a {
+				t.Fatalf("history not in order:\n%s", text.stdout)
+			}
+
+			r := runIn(t, "", nil, "job", "view", "-o", "json", "--", id)
+			r.expect(t, 0)
+			var v jobView
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.WorkerInstance == nil || *v.WorkerInstance != "host-b-7" || v.Takeovers != 1 {
+				t.Errorf("instance %v, takeovers %d:\n%s", v.WorkerInstance, v.Takeovers, r.stdout)
+			}
+			if inc := v.IncompleteListing; inc == nil || inc.Count != 3 || !inc.DeletionsSkipped || len(inc.Parts) != 2 || inc.Parts[0].Scope != "folder /private" {
+				t.Errorf("incomplete_listing %+v", inc)
+			}
+			var events []string
+			for _, e := range v.History {
+				events = append(events, e.Event+"@"+e.Instance)
+			}
+			if got, want := strings.Join(events, " "), "claimed@host-a-1 worker_lost@host-a-1 claimed@host-b-7 ended@host-b-7"; got != want {
+				t.Fatalf("history %s, want %s:\n%s", got, want, r.stdout)
+			}
+			lost, again, end := v.History[1], v.History[2], v.History[3]
+			if lost.DetectedBy != "host-b-7" || lost.SilentSeconds == nil || *lost.SilentSeconds != 320 || lost.Outcome != "suspended" ||
+				again.ResumedFrom != "start" || end.Status != "error" || end.At == "" {
+				t.Errorf("event details lost %+v, claim %+v, end %+v", lost, again, end)
+			}
+
+			// A job nothing happened to: nulls and an empty history, no extra text rows.
+			r = runIn(t, "", nil, "job", "view", "-o", "json", "--", plain)
+			r.expect(t, 0, `"worker_instance": null`, `"takeovers": 0`, `"incomplete_listing": null`, `"history": []`)
+			text = runIn(t, "", nil, "job", "view", "--", plain)
+			text.expect(t, 0, "Worker instance")
+			for _, absent := range []string{"Takeovers", "Incomplete listing", "History"} {
+				if strings.Contains(text.stdout, absent) {
+					t.Errorf("%q shown for a job without it:\n%s", absent, text.stdout)
+				}
+			}
+
+			list := runIn(t, "", nil, "job", "list", "c1")
+			list.expect(t, 0, "Worker instance", "Takeovers", "Unread parts", "host-b-7", "3 (no deletions)")
+			list = runIn(t, "", nil, "job", "list", "c1", "-o", "json")
+			list.expect(t, 0)
+			var views []jobView
+			if err := json.Unmarshal([]byte(list.stdout), &views); err != nil || len(views) != 2 {
+				t.Fatalf("%v: %s", err, list.stdout)
+			}
+			found := false
+			for _, v := range views {
+				if v.JobID == id {
+					found = true
+					if v.Takeovers != 1 || len(v.History) != 4 || v.IncompleteListing == nil {
+						t.Errorf("list -o json does not carry the lifecycle: %+v", v)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("job %s not listed:\n%s", id, list.stdout)
 			}
 		})
 	}

@@ -237,7 +237,14 @@ func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 		if v.retry {
 			if wait, ok := retrier.Next(c.now(), v.retryAfter); ok {
 				maybeApplied = maybeApplied || v.applied
-				c.log.Warn("Elasticsearch request failed, retrying",
+				// One warning when a call starts retrying; its further attempts are debug
+				// lines. An outage would otherwise print a warning per attempt of every
+				// call, while the service already logs each change of availability once.
+				level, msg := slog.LevelDebug, "Elasticsearch request failed again, retrying"
+				if attempt == 1 {
+					level, msg = slog.LevelWarn, "Elasticsearch request failed, retrying"
+				}
+				c.log.Log(ctx, level, msg,
 					"method", req.Method, "path", req.URL.Path, "reason", v.why,
 					"attempt", attempt, "wait", wait.Round(time.Millisecond).String(),
 					"retrying_for", retrier.Elapsed(c.now()).Round(time.Millisecond).String(), "retry_budget", c.policy.Budget.String())
@@ -257,6 +264,9 @@ func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 		gaveUp := ""
 		if v.retry && attempt > 1 {
 			gaveUp = budgetNote(attempt, c.now().Sub(start))
+			c.log.Warn("Elasticsearch request failed, giving up",
+				"method", req.Method, "path", req.URL.Path, "reason", v.why,
+				"attempts", attempt, "retrying_for", retrier.Elapsed(c.now()).Round(time.Millisecond).String(), "retry_budget", c.policy.Budget.String())
 		}
 		if err == nil && readErr != nil {
 			err = readErr

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -456,3 +457,64 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("missing CA file: %v", err)
 	}
 }
+
+// TestRetryLogLevels: a call warns once when it starts retrying and once when it gives up; the
+// attempts in between are debug lines, so an outage does not print a warning per attempt (the
+// service logs each change of availability itself).
+func TestRetryLogLevels(t *testing.T) {
+	for _, tt := range []struct {
+		name              string
+		statuses          []int
+		wantWarn, wantDbg int
+		wantGiveUp        bool
+	}{
+		{"no failure", []int{200}, 0, 0, false},
+		{"one retry", []int{503, 200}, 1, 0, false},
+		{"recovers after four retries", []int{503, 502, 503, 504, 200}, 1, 3, false},
+		{"final error after retries", []int{503, 503, 404}, 1, 1, false},
+		{"budget spent", repeat(503, 20), 2, 12, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := calls.Add(1)
+				w.Header().Set("X-Elastic-Product", "Elasticsearch")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.statuses[n-1])
+				io.WriteString(w, `{"acknowledged":true}`)
+			}))
+			defer srv.Close()
+			var out strings.Builder
+			var mu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return out.Write(p)
+			}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cfg := esConfig(srv.URL)
+			cfg.RetryInterval = 10
+			clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+			c, err := New(Options{Config: cfg, Version: "9.6.0", Logger: logger, Sleep: clock.sleep, Jitter: func() float64 { return 1 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.now = clock.now
+			_ = c.Do(context.Background(), esapi.IndexRequest{Index: "i", DocumentID: "1", Body: strings.NewReader(`{"a":1}`)}, nil)
+			mu.Lock()
+			logs := out.String()
+			mu.Unlock()
+			warn := strings.Count(logs, "level=WARN")
+			dbg := strings.Count(logs, "level=DEBUG msg=\"Elasticsearch request failed again, retrying\"")
+			if warn != tt.wantWarn || dbg != tt.wantDbg {
+				t.Errorf("%d warnings and %d debug retry lines, want %d and %d:\n%s", warn, dbg, tt.wantWarn, tt.wantDbg, logs)
+			}
+			if got := strings.Contains(logs, "giving up"); got != tt.wantGiveUp {
+				t.Errorf("give-up warning %v, want %v:\n%s", got, tt.wantGiveUp, logs)
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,8 +26,8 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
 	"github.com/connectors-go/connectors/internal/pyfmt"
-	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/storehttp"
 )
 
 // ServiceType is the connector service type of this source.
@@ -98,9 +97,7 @@ type Source struct {
 	pageSize   int // blobs per listing page; 0 leaves it to the service (5000)
 	idle       time.Duration
 	policy     retry.Policy
-	transport  *http.Transport
-	conns      *conntrack.Tracker // every connection, closed at Close
-	httpc      *http.Client
+	hc         *storehttp.Client // every connection closed at Close
 	log        *slog.Logger
 
 	setupOnce sync.Once
@@ -116,16 +113,7 @@ var (
 // New builds a source from a converted configuration; it does not contact Azure.
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
-	conns := &conntrack.Tracker{}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           conns.Dial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
-		TLSHandshakeTimeout:   30 * time.Second,
-		ResponseHeaderTimeout: requestTimeout,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	hc := storehttp.New(30*time.Second, requestTimeout, 64)
 	retries := cfg.Int("retry_count")
 	if retries < 0 {
 		retries = 0
@@ -138,11 +126,9 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		downloads:  cfg.Int("concurrent_downloads"),
 		idle:       requestTimeout,
 		// retry_count counts retries, as the Azure SDK's retry_total does; the policy counts tries.
-		policy:    retry.Policy{Attempts: retries + 1, Base: 800 * time.Millisecond, Log: log},
-		transport: tr,
-		conns:     conns,
-		httpc:     &http.Client{Transport: tr},
-		log:       log,
+		policy: retry.Policy{Attempts: retries + 1, Base: 800 * time.Millisecond, Log: log},
+		hc:     hc,
+		log:    log,
 	}, nil
 }
 
@@ -163,7 +149,7 @@ func (s *Source) setup() error {
 			s.setupErr = fmt.Errorf("configuration field \"blob_endpoint\": %q is not the account's blob endpoint URL (https://<account>.blob.core.windows.net)", s.endpoint)
 			return
 		}
-		s.api = &client{endpoint: u, account: s.account, key: key, httpc: s.httpc, policy: s.policy}
+		s.api = &client{endpoint: u, account: s.account, key: key, httpc: s.hc.HTTP, policy: s.policy}
 	})
 	return s.setupErr
 }
@@ -424,7 +410,6 @@ func (s *Source) describe(err error, doing string) error {
 // Close ends every connection the source opened, idle or not: by the SDK's contract no download
 // is open any more.
 func (s *Source) Close() error {
-	s.transport.CloseIdleConnections()
-	s.conns.Close()
+	s.hc.Close()
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,10 @@ const (
 	userPageDC     = 200
 )
 
-var dep = func(field string, value any) connector.Dependency {
+// flavors are the data_source values.
+var flavors = atl.Flavors{Cloud: Cloud, Server: Server, DataCenter: DataCenter}
+
+func dep(field string, value any) connector.Dependency {
 	return connector.Dependency{Field: field, Value: value}
 }
 
@@ -59,41 +61,27 @@ var Factory = connector.Factory{
 	ServiceType: ServiceType,
 	DisplayName: "Confluence",
 	Features:    connector.Features{BasicRules: true, AdvancedRules: true, DocumentLevelSecurity: true, IncrementalSync: true},
-	Fields: []connector.Field{
-		{Key: "data_source", Label: "Confluence deployment", Order: 1, Display: connector.DisplayDropdown, Value: Server,
-			Options: []connector.Option{{Label: "Confluence Cloud", Value: Cloud}, {Label: "Confluence Server", Value: Server}, {Label: "Confluence Data Center", Value: DataCenter}}},
-		{Key: "username", Label: "Confluence Server user name", Order: 2, DependsOn: []connector.Dependency{dep("data_source", Server)}},
-		{Key: "password", Label: "Confluence Server password", Order: 3, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", Server)}},
-		{Key: "data_center_auth_method", Label: "Confluence Data Center sign-in method", Order: 4, Display: connector.DisplayDropdown, Value: atl.AuthBasic,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter)},
-			Options:   []connector.Option{{Label: "User name and password", Value: atl.AuthBasic}, {Label: "Personal access token", Value: atl.AuthToken}}},
-		{Key: "data_center_username", Label: "Confluence Data Center user name", Order: 5,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthBasic)}},
-		{Key: "data_center_password", Label: "Confluence Data Center password", Order: 6, Sensitive: true,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthBasic)}},
-		{Key: "data_center_personal_access_token", Label: "Confluence Data Center personal access token", Order: 7, Sensitive: true,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthToken)}},
-		{Key: "account_email", Label: "Confluence Cloud account email", Order: 8, DependsOn: []connector.Dependency{dep("data_source", Cloud)}},
-		{Key: "api_token", Label: "Confluence Cloud API token", Order: 9, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", Cloud)}},
-		{Key: "confluence_url", Label: "Confluence URL", Order: 10},
-		{Key: "spaces", Label: "Space keys", Order: 11, Type: connector.TypeList, Display: connector.DisplayTextarea,
-			Tooltip: "Comma-separated space keys, or * for every space. Not used when advanced sync rules are set."},
-		{Key: "index_labels", Label: "Index labels", Order: 12, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
-			Tooltip: "Adds each page's and blog post's labels, at the cost of one more request per item."},
-		{Key: "ssl_enabled", Label: "Verify the server's certificate", Order: 13, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false},
-		{Key: "ssl_ca", Label: "CA certificate (PEM)", Order: 14, DependsOn: []connector.Dependency{dep("ssl_enabled", true)}},
-		{Key: "retry_count", Label: "Retries per failed request", Order: 15, Type: connector.TypeInt, Display: connector.DisplayNumeric,
-			Optional: true, DefaultValue: 3, UIRestrictions: []string{connector.UIAdvanced}},
-		{Key: "concurrent_downloads", Label: "Attachments downloaded at once", Order: 16, Type: connector.TypeInt, Display: connector.DisplayNumeric,
-			Optional: true, DefaultValue: 50, UIRestrictions: []string{connector.UIAdvanced},
-			Validations: []connector.Validation{connector.LessThan(51)}},
-		{Key: "use_document_level_security", Label: "Document level security", Order: 17, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
-			Tooltip: "Index who may see each space, page, blog post and attachment (from space permissions and page restrictions), and sync " +
-				"the users' identities, so that searches only return what the searching user may see in Confluence."},
-		{Key: "use_text_extraction_service", Label: "Use the text extraction service", Order: 18, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
-			UIRestrictions: []string{connector.UIAdvanced},
-			Tooltip:        "Needs a separately deployed Elastic text extraction service, and text extraction turned off in the index's pipeline settings."},
-	},
+	Fields: append(atl.AuthFields("Confluence", flavors, Server, ""),
+		[]connector.Field{
+			{Key: "confluence_url", Label: "Confluence URL", Order: 10},
+			{Key: "spaces", Label: "Space keys", Order: 11, Type: connector.TypeList, Display: connector.DisplayTextarea,
+				Tooltip: "Comma-separated space keys, or * for every space. Not used when advanced sync rules are set."},
+			{Key: "index_labels", Label: "Index labels", Order: 12, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
+				Tooltip: "Adds each page's and blog post's labels, at the cost of one more request per item."},
+			{Key: "ssl_enabled", Label: "Verify the server's certificate", Order: 13, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false},
+			{Key: "ssl_ca", Label: "CA certificate (PEM)", Order: 14, DependsOn: []connector.Dependency{dep("ssl_enabled", true)}},
+			{Key: "retry_count", Label: "Retries per failed request", Order: 15, Type: connector.TypeInt, Display: connector.DisplayNumeric,
+				Optional: true, DefaultValue: 3, UIRestrictions: []string{connector.UIAdvanced}},
+			{Key: "concurrent_downloads", Label: "Attachments downloaded at once", Order: 16, Type: connector.TypeInt, Display: connector.DisplayNumeric,
+				Optional: true, DefaultValue: 50, UIRestrictions: []string{connector.UIAdvanced},
+				Validations: []connector.Validation{connector.LessThan(51)}},
+			{Key: "use_document_level_security", Label: "Document level security", Order: 17, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
+				Tooltip: "Index who may see each space, page, blog post and attachment (from space permissions and page restrictions), and sync " +
+					"the users' identities, so that searches only return what the searching user may see in Confluence."},
+			{Key: "use_text_extraction_service", Label: "Use the text extraction service", Order: 18, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
+				UIRestrictions: []string{connector.UIAdvanced},
+				Tooltip:        "Needs a separately deployed Elastic text extraction service, and text extraction turned off in the index's pipeline settings."},
+		}...),
 	New: New,
 }
 
@@ -127,54 +115,25 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		authorKey: "publicName",
 	}
 	s.host = s.site
-	var creds atl.Credentials
 	switch s.flavor {
 	case Cloud:
 		s.host += "/wiki"
-		creds, s.credField = atl.Credentials{User: cfg.String("account_email"), Password: cfg.String("api_token")}, `"account_email" and "api_token"`
-	case Server:
-		creds, s.credField = atl.Credentials{User: cfg.String("username"), Password: cfg.String("password")}, `"username" and "password"`
 	case DataCenter:
 		s.authorKey = "username"
-		switch m := cfg.String("data_center_auth_method"); m {
-		case atl.AuthToken:
-			creds, s.credField = atl.Credentials{Token: cfg.String("data_center_personal_access_token")}, `"data_center_personal_access_token"`
-		case atl.AuthBasic, "":
-			creds, s.credField = atl.Credentials{User: cfg.String("data_center_username"), Password: cfg.String("data_center_password")}, `"data_center_username" and "data_center_password"`
-		default:
-			return nil, fmt.Errorf("configuration field \"data_center_auth_method\": %q is not one of basic, personal_access_token", m)
-		}
-	default:
-		return nil, fmt.Errorf("configuration field \"data_source\": %q is not one of %s, %s, %s", s.flavor, Cloud, Server, DataCenter)
 	}
-	tlsCfg, err := atl.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
-	if err != nil {
+	var err error
+	if s.client, s.credField, err = atl.SiteClient(cfg, env, flavors, s.log); err != nil {
 		return nil, err
 	}
-	retries, ok := cfg.IntOK("retry_count")
-	if !ok {
-		retries = 3
-	}
-	s.client = atl.NewClient(tlsCfg, creds, retries, env)
-	s.client.Log = s.log
 	return s, nil
 }
 
 // api joins a path (with or without its leading slash) to the API root.
 func (s *Source) api(rel string) string { return s.host + "/" + strings.TrimPrefix(rel, "/") }
 
+// explain turns a client error into one that names the setting at fault.
 func (s *Source) explain(err error) error {
-	switch {
-	case saasclient.IsStatus(err, http.StatusUnauthorized):
-		return fmt.Errorf("configuration fields %s: Confluence refused the credentials (check them, and that a token has not expired): %w", s.credField, err)
-	case saasclient.IsStatus(err, http.StatusForbidden):
-		return fmt.Errorf("configuration fields %s: the account lacks a permission Confluence asked for: %w", s.credField, err)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("configuration field \"confluence_url\": cannot reach %s: %w", s.site, err)
-	}
-	return err
+	return atl.Explain(err, "Confluence", s.credField, "confluence_url", s.site)
 }
 
 // Ping lists one space.
@@ -584,17 +543,6 @@ func (s *Source) searchResult(r map[string]any, emit func(connector.Document) er
 
 // ---- document-level security ----
 
-func sorted(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		if k != "" {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // permissionAccess is the original's reading of Cloud space permissions for a target type: a
 // permission counts when it targets that type, targets the space, or is a read.
 func permissionAccess(perms []any, target string) []string {
@@ -608,7 +556,7 @@ func permissionAccess(perms []any, target string) []string {
 			acl[id] = true
 		}
 	}
-	return sorted(acl)
+	return atl.SortedKeys(acl)
 }
 
 // cloudIdentities reads users (Atlassian accounts) and groups of a subjects or restrictions
@@ -680,7 +628,7 @@ func (s *Source) spaceAccess(ctx context.Context, space map[string]any, target s
 			acl[atl.Group(name)] = true
 		}
 	}
-	return sorted(acl), nil
+	return atl.SortedKeys(acl), nil
 }
 
 // contentAccess is who may see a page or blog post: the intersection of the read restrictions of
@@ -729,7 +677,7 @@ func (s *Source) contentAccess(ctx context.Context, c map[string]any, target str
 			acl[id] = true
 		}
 	}
-	return sorted(acl), nil
+	return atl.SortedKeys(acl), nil
 }
 
 // AccessControl emits one identity document per user: Cloud's site users (the Jira user

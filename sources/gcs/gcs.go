@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,8 +26,8 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
-	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/storehttp"
 )
 
 // ServiceType is the connector service type of this source.
@@ -82,15 +81,13 @@ func init() { connector.Register(Factory) }
 
 // Source lists the objects of Cloud Storage buckets.
 type Source struct {
-	buckets   []string
-	rawCreds  string
-	root      string // API root URL, ending in "/"
-	pageSize  int    // objects per listing page
-	policy    retry.Policy
-	transport *http.Transport
-	conns     *conntrack.Tracker // every connection, closed at Close
-	httpc     *http.Client
-	log       *slog.Logger
+	buckets  []string
+	rawCreds string
+	root     string // API root URL, ending in "/"
+	pageSize int    // objects per listing page
+	policy   retry.Policy
+	hc       *storehttp.Client // every connection closed at Close
+	log      *slog.Logger
 
 	setupOnce sync.Once
 	setupErr  error
@@ -103,26 +100,15 @@ var _ connector.ConfigValidator = (*Source)(nil)
 // New builds a source from a converted configuration; it does not contact Google.
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
-	conns := &conntrack.Tracker{}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           conns.Dial((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
-		TLSHandshakeTimeout:   30 * time.Second,
-		ResponseHeaderTimeout: requestTimeout,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	hc := storehttp.New(30*time.Second, requestTimeout, 32)
 	return &Source{
-		buckets:   cfg.List("buckets"),
-		rawCreds:  cfg.String(fieldCredentials),
-		root:      rootURL(),
-		pageSize:  pageSize,
-		policy:    retry.Policy{Attempts: attempts, Base: time.Second, Log: log},
-		transport: tr,
-		conns:     conns,
-		httpc:     &http.Client{Transport: tr},
-		log:       log,
+		buckets:  cfg.List("buckets"),
+		rawCreds: cfg.String(fieldCredentials),
+		root:     rootURL(),
+		pageSize: pageSize,
+		policy:   retry.Policy{Attempts: attempts, Base: time.Second, Log: log},
+		hc:       hc,
+		log:      log,
 	}, nil
 }
 
@@ -146,7 +132,7 @@ func (s *Source) setup() error {
 			return
 		}
 		s.creds = c
-		s.tokens = &tokenSource{creds: c, client: s.httpc, policy: s.policy}
+		s.tokens = &tokenSource{creds: c, client: s.hc.HTTP, policy: s.policy}
 	})
 	return s.setupErr
 }
@@ -415,7 +401,7 @@ func (s *Source) open(ctx context.Context, bucket, name string) (io.ReadCloser, 
 func (s *Source) get(ctx context.Context, what, u string) (*http.Response, error) {
 	for try := 0; ; try++ {
 		var token string
-		resp, err := s.policy.Do(ctx, s.httpc, what, func(ctx context.Context) (*http.Request, error) {
+		resp, err := s.policy.Do(ctx, s.hc.HTTP, what, func(ctx context.Context) (*http.Request, error) {
 			t, err := s.tokens.Token(ctx)
 			if err != nil {
 				return nil, err
@@ -504,7 +490,6 @@ func apiMessage(body string) string {
 // Close ends every connection the source opened, idle or not: by the SDK's contract no download
 // is open any more.
 func (s *Source) Close() error {
-	s.transport.CloseIdleConnections()
-	s.conns.Close()
+	s.hc.Close()
 	return nil
 }

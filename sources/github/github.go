@@ -8,8 +8,6 @@ package github
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,7 +142,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	default:
 		return nil, fmt.Errorf("configuration field \"auth_method\": %q is not one of %s, %s", s.authMethod, AuthToken, AuthApp)
 	}
-	tlsCfg, err := tlsConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"))
+	tlsCfg, err := saasclient.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
 	if err != nil {
 		return nil, err
 	}
@@ -166,20 +164,6 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		s.client.Refresh = s.refreshInstallationToken
 	}
 	return s, nil
-}
-
-// tlsConfig follows the original: with ssl_enabled and a certificate the server must present a
-// certificate signed by it; otherwise certificates are not verified (the original passes
-// ssl=False), so self-signed Enterprise Server hosts work without configuration.
-func tlsConfig(enabled bool, caPEM string) (*tls.Config, error) {
-	if !enabled || strings.TrimSpace(caPEM) == "" {
-		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-		return nil, errors.New(`configuration field "ssl_ca": no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)`)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // sign adds the current credentials: the personal access token, or the installation token of

@@ -3,10 +3,10 @@ package github
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // Advanced rules, as the original accepts them: a list of
@@ -14,70 +14,29 @@ import (
 
 var filterKeys = []string{"issue", "pr", "branch", "path"}
 
-// validateRulesShape checks the rules as the original's JSON schema does, with fastjsonschema's
-// messages (the first problem only, as fastjsonschema stops at it).
+// rulesSchema is the original's JSON schema for the advanced rules.
+var rulesSchema = func() *schemacheck.Schema {
+	text := &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}
+	filter := &schemacheck.Schema{Type: []string{"object"}, MinProperties: schemacheck.Int(1), NoAdditional: true}
+	for _, k := range filterKeys {
+		filter.Properties = append(filter.Properties, schemacheck.Property{Name: k, Schema: text})
+	}
+	return &schemacheck.Schema{
+		Type: []string{"array"},
+		Items: &schemacheck.Schema{
+			Type:         []string{"object"},
+			Required:     []string{"repository", "filter"},
+			Properties:   []schemacheck.Property{{Name: "repository", Schema: text}, {Name: "filter", Schema: filter}},
+			NoAdditional: true,
+		},
+	}
+}()
+
+// validateRulesShape checks the rules against rulesSchema, with fastjsonschema's message for the
+// first problem (it stops at it).
 func validateRulesShape(rules any) []string {
-	l, ok := rules.([]any)
-	if !ok {
-		return []string{"data must be array"}
-	}
-	nonEmpty := func(path string, v any) string {
-		s, ok := v.(string)
-		if !ok {
-			return path + " must be string"
-		}
-		if len([]rune(s)) < 1 {
-			return path + " must be longer than or equal to 1 characters"
-		}
-		return ""
-	}
-	extra := func(path string, obj map[string]any, allowed []string) string {
-		var x []string
-		for k := range obj {
-			if !contains(allowed, k) {
-				x = append(x, "'"+k+"'")
-			}
-		}
-		if len(x) == 0 {
-			return ""
-		}
-		sort.Strings(x)
-		return path + " must not contain {" + strings.Join(x, ", ") + "} properties"
-	}
-	for i, item := range l {
-		path := fmt.Sprintf("data[%d]", i)
-		obj, ok := item.(map[string]any)
-		if !ok {
-			return []string{path + " must be object"}
-		}
-		_, hasRepo := obj["repository"]
-		_, hasFilter := obj["filter"]
-		if !hasRepo || !hasFilter {
-			return []string{path + " must contain ['repository', 'filter'] properties"}
-		}
-		if p := nonEmpty(path+".repository", obj["repository"]); p != "" {
-			return []string{p}
-		}
-		filter, ok := obj["filter"].(map[string]any)
-		if !ok {
-			return []string{path + ".filter must be object"}
-		}
-		if len(filter) < 1 {
-			return []string{path + ".filter must contain at least 1 properties"}
-		}
-		for _, k := range filterKeys {
-			if v, has := filter[k]; has {
-				if p := nonEmpty(path+".filter."+k, v); p != "" {
-					return []string{p}
-				}
-			}
-		}
-		if p := extra(path+".filter", filter, filterKeys); p != "" {
-			return []string{p}
-		}
-		if p := extra(path, obj, []string{"repository", "filter"}); p != "" {
-			return []string{p}
-		}
+	if msg := rulesSchema.Validate(rules); msg != "" {
+		return []string{msg}
 	}
 	return nil
 }

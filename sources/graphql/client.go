@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // Retries: the original tries a request 3 times with 2 s and 4 s pauses. Here throttling and
@@ -63,8 +63,7 @@ func (s *Source) execute(ctx context.Context, p *plan, query string, variables m
 // retryDelay says whether err is worth another try and how long to wait first: the server's
 // Retry-After when it sent one, else capped exponential backoff with jitter.
 func retryDelay(err error, attempt int) (time.Duration, bool) {
-	backoff := min(baseBackoff<<attempt, maxBackoff)
-	backoff = backoff/2 + rand.N(backoff/2+1)
+	backoff := retry.Backoff(attempt, baseBackoff, maxBackoff)
 	var re *responseError
 	if errors.As(err, &re) {
 		switch {
@@ -125,7 +124,7 @@ func (s *Source) do(ctx context.Context, p *plan, query string, variables map[st
 		return nil, &responseError{status: resp.StatusCode, msg: fmt.Sprintf("configuration fields %s: Provided credentials or token do not have the necessary permissions to perform the request. (HTTP %d from %s)", fields, resp.StatusCode, s.where())}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &responseError{status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), s.now()),
+		return nil, &responseError{status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header, s.now()),
 			msg: fmt.Sprintf("GraphQL endpoint %s answered HTTP %d: %s", s.where(), resp.StatusCode, snippet(body))}
 	}
 	var envelope struct {
@@ -224,18 +223,11 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date; -1 when there is none
-// (0 is the server asking for an immediate retry).
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return -1
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+// parseRetryAfter reads a Retry-After header; -1 when there is none (0 is the server asking for
+// an immediate retry).
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	if d, ok := retry.ParseRetryAfter(h, now); ok {
+		return d
 	}
 	return -1
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/conntrack"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // ServiceType is the connector service type of this source.
@@ -130,7 +131,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 4, DialContext: conns.Dial(nil),
 			TLSHandshakeTimeout: 30 * time.Second, ResponseHeaderTimeout: 0}},
 		now:   time.Now,
-		sleep: sleepCtx,
+		sleep: retry.Sleep,
 	}, nil
 }
 
@@ -175,15 +176,4 @@ func (s *Source) Close() error {
 
 func fieldErr(key, format string, args ...any) error {
 	return fmt.Errorf("configuration field %q: %s", key, fmt.Sprintf(format, args...))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

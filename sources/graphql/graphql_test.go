@@ -14,6 +14,7 @@ import (
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/sources/graphql/graphqltest"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 const pagedQuery = `query Users($cursor: String) {
@@ -170,7 +171,7 @@ func TestThrottling(t *testing.T) {
 		mu.Lock()
 		waits = append(waits, d)
 		mu.Unlock()
-		return sleepCtx(ctx, d)
+		return retry.Sleep(ctx, d)
 	}
 	start := time.Now()
 	docs := collect(t, src, connector.DocsRequest{})

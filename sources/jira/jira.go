@@ -6,14 +6,12 @@ package jira
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +44,10 @@ const (
 	allIssues = "key IS NOT EMPTY"
 )
 
-var dep = func(field string, value any) connector.Dependency {
+// flavors are the data_source values.
+var flavors = atl.Flavors{Cloud: Cloud, Server: Server, DataCenter: DataCenter}
+
+func dep(field string, value any) connector.Dependency {
 	return connector.Dependency{Field: field, Value: value}
 }
 
@@ -55,41 +56,27 @@ var Factory = connector.Factory{
 	ServiceType: ServiceType,
 	DisplayName: "Jira",
 	Features:    connector.Features{BasicRules: true, AdvancedRules: true, DocumentLevelSecurity: true, IncrementalSync: true},
-	Fields: []connector.Field{
-		{Key: "data_source", Label: "Jira deployment", Order: 1, Display: connector.DisplayDropdown, Value: Cloud,
-			Options: []connector.Option{{Label: "Jira Cloud", Value: Cloud}, {Label: "Jira Server", Value: Server}, {Label: "Jira Data Center", Value: DataCenter}}},
-		{Key: "username", Label: "Jira Server user name", Order: 2, DependsOn: []connector.Dependency{dep("data_source", Server)}},
-		{Key: "password", Label: "Jira Server password", Order: 3, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", Server)}},
-		{Key: "data_center_auth_method", Label: "Jira Data Center sign-in method", Order: 4, Display: connector.DisplayDropdown, Value: atl.AuthBasic,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter)},
-			Options:   []connector.Option{{Label: "User name and password", Value: atl.AuthBasic}, {Label: "Personal access token", Value: atl.AuthToken}}},
-		{Key: "data_center_username", Label: "Jira Data Center user name", Order: 5,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthBasic)}},
-		{Key: "data_center_password", Label: "Jira Data Center password", Order: 6, Sensitive: true,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthBasic)}},
-		{Key: "data_center_personal_access_token", Label: "Jira Data Center personal access token", Order: 7, Sensitive: true,
-			DependsOn: []connector.Dependency{dep("data_source", DataCenter), dep("data_center_auth_method", atl.AuthToken)}},
-		{Key: "account_email", Label: "Jira Cloud account email", Order: 8, DependsOn: []connector.Dependency{dep("data_source", Cloud)},
-			Tooltip: "The email address of the Atlassian account the API token belongs to, for example jane.doe@example.com."},
-		{Key: "api_token", Label: "Jira Cloud API token", Order: 9, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", Cloud)}},
-		{Key: "jira_url", Label: "Jira URL", Order: 10},
-		{Key: "projects", Label: "Project keys", Order: 11, Type: connector.TypeList, Display: connector.DisplayTextarea,
-			Tooltip: "Comma-separated project keys, or * for every project. Not used when advanced sync rules are set."},
-		{Key: "ssl_enabled", Label: "Verify the server's certificate", Order: 12, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false},
-		{Key: "ssl_ca", Label: "CA certificate (PEM)", Order: 13, DependsOn: []connector.Dependency{dep("ssl_enabled", true)}},
-		{Key: "retry_count", Label: "Retries per failed request", Order: 14, Type: connector.TypeInt, Display: connector.DisplayNumeric,
-			Optional: true, DefaultValue: 3, UIRestrictions: []string{connector.UIAdvanced}},
-		{Key: "concurrent_downloads", Label: "Attachments downloaded at once", Order: 15, Type: connector.TypeInt, Display: connector.DisplayNumeric,
-			Optional: true, DefaultValue: 100, UIRestrictions: []string{connector.UIAdvanced},
-			Validations: []connector.Validation{connector.LessThan(101)}},
-		{Key: "use_document_level_security", Label: "Document level security", Order: 16, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
-			Tooltip: "Index who may see each project, issue and attachment (from Jira's permissions, issue security levels and restrictions), " +
-				"and sync the users' identities, so that searches only return what the searching user may see in Jira. " +
-				"On Jira Data Center at most 1000 users are synced."},
-		{Key: "use_text_extraction_service", Label: "Use the text extraction service", Order: 17, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
-			UIRestrictions: []string{connector.UIAdvanced},
-			Tooltip:        "Needs a separately deployed Elastic text extraction service, and text extraction turned off in the index's pipeline settings."},
-	},
+	Fields: append(atl.AuthFields("Jira", flavors, Cloud,
+		"The email address of the Atlassian account the API token belongs to, for example jane.doe@example.com."),
+		[]connector.Field{
+			{Key: "jira_url", Label: "Jira URL", Order: 10},
+			{Key: "projects", Label: "Project keys", Order: 11, Type: connector.TypeList, Display: connector.DisplayTextarea,
+				Tooltip: "Comma-separated project keys, or * for every project. Not used when advanced sync rules are set."},
+			{Key: "ssl_enabled", Label: "Verify the server's certificate", Order: 12, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false},
+			{Key: "ssl_ca", Label: "CA certificate (PEM)", Order: 13, DependsOn: []connector.Dependency{dep("ssl_enabled", true)}},
+			{Key: "retry_count", Label: "Retries per failed request", Order: 14, Type: connector.TypeInt, Display: connector.DisplayNumeric,
+				Optional: true, DefaultValue: 3, UIRestrictions: []string{connector.UIAdvanced}},
+			{Key: "concurrent_downloads", Label: "Attachments downloaded at once", Order: 15, Type: connector.TypeInt, Display: connector.DisplayNumeric,
+				Optional: true, DefaultValue: 100, UIRestrictions: []string{connector.UIAdvanced},
+				Validations: []connector.Validation{connector.LessThan(101)}},
+			{Key: "use_document_level_security", Label: "Document level security", Order: 16, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
+				Tooltip: "Index who may see each project, issue and attachment (from Jira's permissions, issue security levels and restrictions), " +
+					"and sync the users' identities, so that searches only return what the searching user may see in Jira. " +
+					"On Jira Data Center at most 1000 users are synced."},
+			{Key: "use_text_extraction_service", Label: "Use the text extraction service", Order: 17, Type: connector.TypeBool, Display: connector.DisplayToggle, Value: false,
+				UIRestrictions: []string{connector.UIAdvanced},
+				Tooltip:        "Needs a separately deployed Elastic text extraction service, and text extraction turned off in the index's pipeline settings."},
+		}...),
 	New: New,
 }
 
@@ -122,35 +109,10 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		log:        env.Log().With("service_type", ServiceType),
 		projectACL: map[string][]string{},
 	}
-	var creds atl.Credentials
-	switch s.flavor {
-	case Cloud:
-		creds, s.credField = atl.Credentials{User: cfg.String("account_email"), Password: cfg.String("api_token")}, `"account_email" and "api_token"`
-	case Server:
-		creds, s.credField = atl.Credentials{User: cfg.String("username"), Password: cfg.String("password")}, `"username" and "password"`
-	case DataCenter:
-		switch m := cfg.String("data_center_auth_method"); m {
-		case atl.AuthToken:
-			creds, s.credField = atl.Credentials{Token: cfg.String("data_center_personal_access_token")}, `"data_center_personal_access_token"`
-		case atl.AuthBasic, "":
-			creds, s.credField = atl.Credentials{User: cfg.String("data_center_username"), Password: cfg.String("data_center_password")}, `"data_center_username" and "data_center_password"`
-		default:
-			return nil, fmt.Errorf("configuration field \"data_center_auth_method\": %q is not one of basic, personal_access_token", m)
-		}
-	default:
-		return nil, fmt.Errorf("configuration field \"data_source\": %q is not one of %s, %s, %s", s.flavor, Cloud, Server, DataCenter)
-	}
-	var tlsCfg *tls.Config
-	tlsCfg, err := atl.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
-	if err != nil {
+	var err error
+	if s.client, s.credField, err = atl.SiteClient(cfg, env, flavors, s.log); err != nil {
 		return nil, err
 	}
-	retries, ok := cfg.IntOK("retry_count")
-	if !ok {
-		retries = 3
-	}
-	s.client = atl.NewClient(tlsCfg, creds, retries, env)
-	s.client.Log = s.log
 	return s, nil
 }
 
@@ -159,17 +121,7 @@ func (s *Source) url(rel string) string { return s.base + strings.TrimPrefix(rel
 
 // explain turns a client error into one that names the setting at fault.
 func (s *Source) explain(err error) error {
-	switch {
-	case saasclient.IsStatus(err, http.StatusUnauthorized):
-		return fmt.Errorf("configuration fields %s: Jira refused the credentials (check them, and that a token has not expired): %w", s.credField, err)
-	case saasclient.IsStatus(err, http.StatusForbidden):
-		return fmt.Errorf("configuration fields %s: the account lacks a permission Jira asked for: %w", s.credField, err)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("configuration field \"jira_url\": cannot reach %s: %w", s.base, err)
-	}
-	return err
+	return atl.Explain(err, "Jira", s.credField, "jira_url", s.base)
 }
 
 // ValidateConfig checks what field validation cannot.
@@ -569,17 +521,6 @@ func (s *Source) opener(id, name string) func(ctx context.Context) (io.ReadClose
 
 // ---- document-level security ----
 
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		if k != "" {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // permittedUsers pages through the users holding BROWSE on a project or an issue (query is
 // projectKey=… or issueKey=…) and adds their identities.
 func (s *Source) permittedUsers(ctx context.Context, query string, acl map[string]bool) error {
@@ -617,7 +558,7 @@ func (s *Source) projectAccess(ctx context.Context, key string) ([]string, error
 	if err := s.permittedUsers(ctx, "projectKey="+url.QueryEscape(key), set); err != nil {
 		return nil, err
 	}
-	acl = sortedSet(set)
+	acl = atl.SortedKeys(set)
 	s.mu.Lock()
 	s.projectACL[key] = acl
 	s.mu.Unlock()
@@ -654,13 +595,13 @@ func (s *Source) issueAccess(ctx context.Context, key string, fields map[string]
 				return nil, err
 			}
 		}
-		return sortedSet(acl), nil
+		return atl.SortedKeys(acl), nil
 	}
 	if s.flavor != Cloud {
 		if err := s.permittedUsers(ctx, "issueKey="+url.QueryEscape(key), acl); err != nil {
 			return nil, err
 		}
-		return sortedSet(acl), nil
+		return atl.SortedKeys(acl), nil
 	}
 	var sec map[string]any
 	if err := s.client.GetJSON(ctx, s.url("rest/api/2/issue/"+url.PathEscape(key)+"?fields=security"), &sec); err != nil {
@@ -705,7 +646,7 @@ func (s *Source) issueAccess(ctx context.Context, key string, fields map[string]
 			break
 		}
 	}
-	return sortedSet(acl), nil
+	return atl.SortedKeys(acl), nil
 }
 
 // AccessControl emits one identity document per active user: Cloud's site users, or Server and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // attempts is how often the command that opens the cursor is tried when the server is unreachable
@@ -156,8 +156,8 @@ func (s *Source) retry(ctx context.Context, op func() error) error {
 		if i == attempts-1 {
 			break
 		}
-		d := 500 * time.Millisecond << i
-		d = d/2 + rand.N(d/2+1)
+		// Capped where the last retry reaches: the doubling alone bounds these few attempts.
+		d := retry.Backoff(i, 500*time.Millisecond, 500*time.Millisecond<<(attempts-2))
 		s.log.Debug("MongoDB command failed; retrying", "attempt", i+1, "wait", d, "error", err)
 		if serr := s.sleep(ctx, d); serr != nil {
 			return serr

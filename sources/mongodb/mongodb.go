@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/pemtext"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // ServiceType is the connector service type of this source.
@@ -115,7 +115,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		datetimeMode: mode,
 		log:          env.Log().With("service_type", ServiceType),
 		now:          time.Now,
-		sleep:        sleepCtx,
+		sleep:        retry.Sleep,
 	}, nil
 }
 
@@ -198,26 +198,12 @@ func (s *Source) connect() (*mongo.Client, error) {
 // certPool holds only the configured authorities, as the original's tlsCAFile does.
 func certPool(ca string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
-	rest := []byte(pemtext.Normalize(ca))
-	n := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("the certificate cannot be read: %v", err)
-		}
-		pool.AddCert(cert)
-		n++
+	certs, err := pemtext.Certificates(ca)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, errors.New("no PEM certificate found (expected -----BEGIN CERTIFICATE----- …)")
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
@@ -383,15 +369,4 @@ func (s *Source) Close() error {
 // its capital and full stop).
 func configErr(what, format string, args ...any) error {
 	return errors.New(what + ": " + fmt.Sprintf(format, args...))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -204,9 +202,7 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 	if errors.As(err, &fe) {
 		return sqlcore.FieldErrorKind(fe)
 	}
-	var netErr net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.As(err, &netErr) {
+	if sqlcore.ConnectionLost(err) {
 		return sqlcore.ErrTransient
 	}
 	return sqlcore.ErrOther
@@ -228,16 +224,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, d.explain(err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return sqlcore.Strings(rows)
 }
 
 // keyColumn is a primary key column with what it takes to page on it.
@@ -498,93 +485,31 @@ func (d *dialect) query(ctx context.Context, q string, npos int, args ...any) (s
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	r, cts, err := sqlcore.QueryRows(ctx, db, npos, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	r := &msRows{rows: rows, npos: npos}
-	cols, err := rows.Columns()
-	if err != nil {
-		rows.Close()
-		return nil, err
+	types := make([]string, len(cts))
+	for i, ct := range cts {
+		types[i] = ct.DatabaseTypeName()
 	}
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		rows.Close()
-		return nil, err
-	}
-	r.ncols = len(cols) - npos
-	r.cols = cols[:r.ncols]
-	for _, ct := range types {
-		r.types = append(r.types, ct.DatabaseTypeName())
-	}
-	r.raw = make([]any, len(cols))
-	r.ptrs = make([]any, len(cols))
-	for i := range r.raw {
-		r.ptrs[i] = &r.raw[i]
+	r.Convert = func(i int, raw any) (sqlcore.Value, error) { return convert(types[i], raw) }
+	if npos > 0 {
+		ncols := len(cts) - npos
+		r.PositionOf = func(raw []any) []string {
+			pos := make([]string, npos)
+			for i := range pos {
+				switch v := raw[ncols+i].(type) {
+				case string:
+					pos[i] = v
+				case []byte:
+					pos[i] = string(v)
+				default:
+					pos[i] = fmt.Sprint(v)
+				}
+			}
+			return pos
+		}
 	}
 	return r, nil
 }
-
-type msRows struct {
-	rows  *sql.Rows
-	cols  []string
-	types []string
-	raw   []any
-	ptrs  []any
-	ncols int
-	npos  int
-	err   error
-}
-
-func (r *msRows) Columns() []string { return r.cols }
-
-func (r *msRows) Next() bool {
-	if r.err != nil || !r.rows.Next() {
-		return false
-	}
-	if err := r.rows.Scan(r.ptrs...); err != nil {
-		r.err = err
-		return false
-	}
-	return true
-}
-
-func (r *msRows) Values() ([]sqlcore.Value, error) {
-	vals := make([]sqlcore.Value, r.ncols)
-	for i := 0; i < r.ncols; i++ {
-		v, err := convert(r.types[i], r.raw[i])
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", r.cols[i], err)
-		}
-		vals[i] = v
-	}
-	return vals, nil
-}
-
-func (r *msRows) Position() []string {
-	if r.npos == 0 {
-		return nil
-	}
-	pos := make([]string, r.npos)
-	for i := range pos {
-		switch v := r.raw[r.ncols+i].(type) {
-		case string:
-			pos[i] = v
-		case []byte:
-			pos[i] = string(v)
-		default:
-			pos[i] = fmt.Sprint(v)
-		}
-	}
-	return pos
-}
-
-func (r *msRows) Err() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.rows.Err()
-}
-
-func (r *msRows) Close() error { return r.rows.Close() }

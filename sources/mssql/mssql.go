@@ -10,7 +10,6 @@ package mssql
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/connectors-go/connectors/connector"
@@ -89,37 +88,5 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 // "<database>_<schema>_<table>_<key values>" ids, database, table and schema fields), with the
 // key columns in alphabetical order.
 func Layout(database, schema string) sqlcore.Layout {
-	sorted := func(s []string) []string {
-		out := append([]string(nil), s...)
-		sort.Strings(out)
-		return out
-	}
-	return sqlcore.Layout{
-		FieldNames: func(tables, columns []string) []string {
-			return sqlcore.MapColumnNames(columns, schema, tables)
-		},
-		TableKey: func(table string, key []string) []string {
-			return sqlcore.MapColumnNames(sorted(key), schema, []string{table})
-		},
-		RuleKey: func(tables []string, keys [][]string, idColumns []string) []string {
-			if len(idColumns) > 0 {
-				return sqlcore.MapColumnNames(idColumns, schema, tables)
-			}
-			var flat []string
-			for _, k := range keys {
-				flat = append(flat, k...)
-			}
-			return sqlcore.MapColumnNames(sorted(flat), schema, tables)
-		},
-		ID: func(tables []string, keyValues []sqlcore.Value) string {
-			return database + "_" + schema + "_" + sqlcore.HashID(tables, keyValues)
-		},
-		Meta: func(tables []string, rule bool) map[string]any {
-			return map[string]any{
-				"database": database,
-				"table":    sqlcore.TablesValue(tables, rule),
-				"schema":   schema,
-			}
-		},
-	}
+	return sqlcore.SchemaLayout(database, schema, true)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -199,10 +197,7 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 	if errors.As(err, &fe) {
 		return sqlcore.FieldErrorKind(fe)
 	}
-	var netErr net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) || errors.Is(err, io.EOF) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.As(err, &netErr) {
+	if sqlcore.ConnectionLost(err) || errors.Is(err, gomysql.ErrInvalidConn) || errors.Is(err, syscall.ECONNREFUSED) {
 		return sqlcore.ErrTransient
 	}
 	return sqlcore.ErrOther
@@ -227,16 +222,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, d.explain(err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return sqlcore.Strings(rows)
 }
 
 // keyColumn is a primary key column and how to bind a position of it.
@@ -472,32 +458,54 @@ func (d *dialect) query(ctx context.Context, sqlText string, pos []keyColumn, ar
 		conn.Close()
 		return nil, err
 	}
-	r := &myRows{rows: rows, conn: conn, stop: stop}
-	if r.cols, err = rows.Columns(); err != nil {
-		r.Close()
-		return nil, err
-	}
-	types, err := rows.ColumnTypes()
+	r, cts, err := sqlcore.NewSQLRows(rows, 0)
 	if err != nil {
-		r.Close()
+		stop()
+		conn.Close()
 		return nil, err
 	}
-	for _, ct := range types {
-		r.types = append(r.types, ct.DatabaseTypeName())
+	r.OnClose = func() {
+		stop()
+		conn.Close()
 	}
+	types := make([]string, len(cts))
+	for i, ct := range cts {
+		types[i] = ct.DatabaseTypeName()
+	}
+	r.Convert = func(i int, raw any) (sqlcore.Value, error) { return convert(types[i], raw) }
+	if len(pos) == 0 {
+		return r, nil
+	}
+	var posIdx []int
+	var posBin []bool
 	for _, c := range pos {
-		i := indexOf(r.cols, c.name)
+		i := indexOf(r.Columns(), c.name)
 		if i < 0 {
 			r.Close()
 			return nil, fmt.Errorf("key column %q is not in the result", c.name)
 		}
-		r.posIdx = append(r.posIdx, i)
-		r.posBin = append(r.posBin, isBinaryType(c.dataType))
+		posIdx = append(posIdx, i)
+		posBin = append(posBin, isBinaryType(c.dataType))
 	}
-	r.raw = make([]any, len(r.cols))
-	r.ptrs = make([]any, len(r.cols))
-	for i := range r.raw {
-		r.ptrs[i] = &r.raw[i]
+	r.PositionOf = func(raw []any) []string {
+		out := make([]string, len(posIdx))
+		for j, i := range posIdx {
+			switch v := raw[i].(type) {
+			case int64:
+				out[j] = strconv.FormatInt(v, 10)
+			case uint64:
+				out[j] = strconv.FormatUint(v, 10)
+			case []byte:
+				if posBin[j] {
+					out[j] = hex.EncodeToString(v)
+				} else {
+					out[j] = string(v)
+				}
+			default:
+				out[j] = fmt.Sprint(v)
+			}
+		}
+		return out
 	}
 	return r, nil
 }
@@ -525,80 +533,4 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
-}
-
-type myRows struct {
-	rows   *sql.Rows
-	conn   *sql.Conn
-	stop   func() bool
-	cols   []string
-	types  []string
-	raw    []any
-	ptrs   []any
-	posIdx []int
-	posBin []bool
-	err    error
-}
-
-func (r *myRows) Columns() []string { return r.cols }
-
-func (r *myRows) Next() bool {
-	if r.err != nil || !r.rows.Next() {
-		return false
-	}
-	if err := r.rows.Scan(r.ptrs...); err != nil {
-		r.err = err
-		return false
-	}
-	return true
-}
-
-func (r *myRows) Values() ([]sqlcore.Value, error) {
-	vals := make([]sqlcore.Value, len(r.raw))
-	for i, v := range r.raw {
-		c, err := convert(r.types[i], v)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", r.cols[i], err)
-		}
-		vals[i] = c
-	}
-	return vals, nil
-}
-
-func (r *myRows) Position() []string {
-	if len(r.posIdx) == 0 {
-		return nil
-	}
-	pos := make([]string, len(r.posIdx))
-	for j, i := range r.posIdx {
-		switch v := r.raw[i].(type) {
-		case int64:
-			pos[j] = strconv.FormatInt(v, 10)
-		case uint64:
-			pos[j] = strconv.FormatUint(v, 10)
-		case []byte:
-			if r.posBin[j] {
-				pos[j] = hex.EncodeToString(v)
-			} else {
-				pos[j] = string(v)
-			}
-		default:
-			pos[j] = fmt.Sprint(v)
-		}
-	}
-	return pos
-}
-
-func (r *myRows) Err() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.rows.Err()
-}
-
-func (r *myRows) Close() error {
-	r.stop()
-	err := r.rows.Close()
-	r.conn.Close()
-	return err
 }

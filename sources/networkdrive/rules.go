@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/connectors-go/connectors/internal/pyfmt"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // Advanced rules are the original's: a list of {"pattern": "<glob>"} objects. A pattern is a
@@ -56,43 +57,21 @@ func validateRules(rules any) string {
 	return fmt.Sprintf("SMB Path should not start with '/' in the beginning. Incorrect path: {%s}", strings.Join(quoted, ", "))
 }
 
-// checkRulesSchema applies the original's JSON schema (an array of objects with exactly one
-// property, a non-empty string "pattern") and words the first problem as its validator does.
-func checkRulesSchema(rules any) string {
-	list, ok := rules.([]any)
-	if !ok {
-		return "data must be array"
-	}
-	for i, item := range list {
-		name := fmt.Sprintf("data[%d]", i)
-		obj, ok := item.(map[string]any)
-		if !ok {
-			return name + " must be object"
-		}
-		p, has := obj["pattern"]
-		if !has {
-			return name + " must contain ['pattern'] properties"
-		}
-		str, ok := p.(string)
-		if !ok {
-			return name + ".pattern must be string"
-		}
-		if len([]rune(str)) < 1 {
-			return name + ".pattern must be longer than or equal to 1 characters"
-		}
-		var extra []string
-		for k := range obj {
-			if k != "pattern" {
-				extra = append(extra, pyfmt.Quote(k))
-			}
-		}
-		if len(extra) > 0 {
-			sort.Strings(extra)
-			return name + " must not contain {" + strings.Join(extra, ", ") + "} properties"
-		}
-	}
-	return ""
+// rulesSchema is the original's JSON schema: an array of objects with exactly one property, a
+// non-empty string "pattern".
+var rulesSchema = &schemacheck.Schema{
+	Type: []string{"array"},
+	Items: &schemacheck.Schema{
+		Type:         []string{"object"},
+		Required:     []string{"pattern"},
+		Properties:   []schemacheck.Property{{Name: "pattern", Schema: &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}}},
+		NoAdditional: true,
+	},
 }
+
+// checkRulesSchema applies rulesSchema and words the first problem as the original's validator
+// does.
+func checkRulesSchema(rules any) string { return rulesSchema.Validate(rules) }
 
 // parseRules turns a snippet that passed validation into its patterns, '\' replaced by '/'.
 func parseRules(rules any) ([]string, error) {

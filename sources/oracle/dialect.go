@@ -3,10 +3,8 @@ package oracle
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -184,9 +182,7 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 	if errors.As(err, &fe) {
 		return sqlcore.FieldErrorKind(fe)
 	}
-	var netErr net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.As(err, &netErr) {
+	if sqlcore.ConnectionLost(err) {
 		return sqlcore.ErrTransient
 	}
 	return sqlcore.ErrOther
@@ -204,16 +200,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, d.explain(err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return sqlcore.Strings(rows)
 }
 
 // keyColumn is a primary key column with its Oracle type.
@@ -379,86 +366,28 @@ func (d *dialect) CursorQuery(context.Context, string, string, string) (sqlcore.
 	return nil, errNoRules
 }
 
-func newRows(rows *sql.Rows, npos int) (*oraRows, error) {
-	cols, err := rows.Columns()
+func newRows(rows *sql.Rows, npos int) (*sqlcore.SQLRows, error) {
+	r, cts, err := sqlcore.NewSQLRows(rows, npos)
 	if err != nil {
-		rows.Close()
 		return nil, err
 	}
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		rows.Close()
-		return nil, err
-	}
-	r := &oraRows{rows: rows, npos: npos, ncols: len(cols) - npos}
-	r.cols = cols[:r.ncols]
-	for _, ct := range types {
-		c := column{typeName: ct.DatabaseTypeName(), scale: -1}
+	types := make([]column, len(cts))
+	for i, ct := range cts {
+		types[i] = column{typeName: ct.DatabaseTypeName(), scale: -1}
 		if p, s, ok := ct.DecimalSize(); ok {
-			c.precision, c.scale = p, s
+			types[i].precision, types[i].scale = p, s
 		}
-		r.types = append(r.types, c)
 	}
-	r.raw = make([]any, len(cols))
-	r.ptrs = make([]any, len(cols))
-	for i := range r.raw {
-		r.ptrs[i] = &r.raw[i]
+	r.Convert = func(i int, raw any) (sqlcore.Value, error) { return convert(types[i], raw) }
+	if npos > 0 {
+		ncols := len(cts) - npos
+		r.PositionOf = func(raw []any) []string {
+			pos := make([]string, npos)
+			for i := range pos {
+				pos[i] = fmt.Sprint(raw[ncols+i])
+			}
+			return pos
+		}
 	}
 	return r, nil
 }
-
-type oraRows struct {
-	rows  *sql.Rows
-	cols  []string
-	types []column
-	raw   []any
-	ptrs  []any
-	ncols int
-	npos  int
-	err   error
-}
-
-func (r *oraRows) Columns() []string { return r.cols }
-
-func (r *oraRows) Next() bool {
-	if r.err != nil || !r.rows.Next() {
-		return false
-	}
-	if err := r.rows.Scan(r.ptrs...); err != nil {
-		r.err = err
-		return false
-	}
-	return true
-}
-
-func (r *oraRows) Values() ([]sqlcore.Value, error) {
-	vals := make([]sqlcore.Value, r.ncols)
-	for i := 0; i < r.ncols; i++ {
-		v, err := convert(r.types[i], r.raw[i])
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", r.cols[i], err)
-		}
-		vals[i] = v
-	}
-	return vals, nil
-}
-
-func (r *oraRows) Position() []string {
-	if r.npos == 0 {
-		return nil
-	}
-	pos := make([]string, r.npos)
-	for i := range pos {
-		pos[i] = fmt.Sprint(r.raw[r.ncols+i])
-	}
-	return pos
-}
-
-func (r *oraRows) Err() error {
-	if r.err != nil {
-		return r.err
-	}
-	return r.rows.Err()
-}
-
-func (r *oraRows) Close() error { return r.rows.Close() }

@@ -68,32 +68,5 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 // Layout is the original's document shape: fields named "<schema>_<table>_<column>" in lower
 // case, ids "<database>_<schema>_<table>_<key values>", and database, table and schema fields.
 func Layout(database, schema string) sqlcore.Layout {
-	return sqlcore.Layout{
-		FieldNames: func(tables, columns []string) []string {
-			return sqlcore.MapColumnNames(columns, schema, tables)
-		},
-		TableKey: func(table string, key []string) []string {
-			return sqlcore.MapColumnNames(key, schema, []string{table})
-		},
-		RuleKey: func(tables []string, keys [][]string, idColumns []string) []string {
-			if len(idColumns) > 0 {
-				return sqlcore.MapColumnNames(idColumns, schema, tables)
-			}
-			var flat []string
-			for _, k := range keys {
-				flat = append(flat, k...)
-			}
-			return sqlcore.MapColumnNames(flat, schema, tables)
-		},
-		ID: func(tables []string, keyValues []sqlcore.Value) string {
-			return database + "_" + schema + "_" + sqlcore.HashID(tables, keyValues)
-		},
-		Meta: func(tables []string, rule bool) map[string]any {
-			return map[string]any{
-				"database": database,
-				"table":    sqlcore.TablesValue(tables, rule),
-				"schema":   schema,
-			}
-		},
-	}
+	return sqlcore.SchemaLayout(database, schema, false)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // scanCount is the COUNT hint of every SCAN, the original's page size.
@@ -602,11 +602,7 @@ func (s *Source) retry(ctx context.Context, what string, op func() error) error 
 }
 
 func backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << attempt
-	if d > 10*time.Second {
-		d = 10 * time.Second
-	}
-	return d/2 + rand.N(d/2+1)
+	return retry.Backoff(attempt, 500*time.Millisecond, 10*time.Second)
 }
 
 // isRetryable reports errors worth another try: the server busy or loading, or the connection

@@ -26,6 +26,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/pemtext"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // ServiceType is the connector service type of this source.
@@ -125,7 +126,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		log:      env.Log().With("service_type", ServiceType),
 		clients:  map[int]*goredis.Client{},
 		now:      time.Now,
-		sleep:    sleepCtx,
+		sleep:    retry.Sleep,
 
 		handshakeTimeout: handshakeTimeout,
 	}
@@ -440,15 +441,4 @@ func (s *Source) Close() error {
 		delete(s.clients, db)
 	}
 	return errors.Join(errs...)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -2,13 +2,9 @@ package s3
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,22 +93,8 @@ func (s *Source) describe(err error, doing string) error {
 		}
 		return fmt.Errorf("%s: %s answered %s: %s: %w", doing, where, api.ErrorCode(), msg, err)
 	}
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) {
-		return fmt.Errorf("%s: the TLS certificate of %s is not trusted by this machine: %w", doing, where, err)
-	}
-	var recordErr tls.RecordHeaderError
-	if errors.As(err, &recordErr) {
-		return fmt.Errorf("%s: %s does not speak TLS (is it http:// rather than https://?): %w", doing, where, err)
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return fmt.Errorf("%s: cannot resolve the host name of %s: %w", doing, where, err)
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("%s: %s refuses connections: %w", doing, where, err)
+	if e, ok := retry.ExplainNetwork(err, where); ok {
+		return fmt.Errorf("%s: %w", doing, e)
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {

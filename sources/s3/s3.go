@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -29,8 +27,8 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/internal/extract"
-	"github.com/connectors-go/connectors/sources/internal/conntrack"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/storehttp"
 )
 
 // ServiceType is the connector service type of this source.
@@ -116,9 +114,7 @@ type Source struct {
 	endpoint  string // "" for AWS itself
 	region    string // where requests go before a bucket's region is known
 	policy    retry.Policy
-	transport *http.Transport
-	conns     *conntrack.Tracker // every connection, closed at Close
-	httpc     *http.Client
+	hc        *storehttp.Client // every connection closed at Close
 	log       *slog.Logger
 
 	mu      sync.Mutex
@@ -136,16 +132,7 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	log := env.Log().With("service_type", ServiceType)
 	connect := time.Duration(positive(cfg.Int("connect_timeout"), DefaultConnectTimeout)) * time.Second
 	read := time.Duration(positive(cfg.Int("read_timeout"), DefaultReadTimeout)) * time.Second
-	conns := &conntrack.Tracker{}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           conns.Dial((&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext),
-		TLSHandshakeTimeout:   connect,
-		ResponseHeaderTimeout: read,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	hc := storehttp.New(connect, read, 32)
 	s := &Source{
 		buckets:   cfg.List("buckets"),
 		accessKey: cfg.String("aws_access_key_id"),
@@ -154,13 +141,11 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 		endpoint:  endpointFromEnv(),
 		region:    regionFromEnv(),
 		// botocore's max_attempts counts retries; the policy counts tries.
-		policy:    retry.Policy{Attempts: max(cfg.Int("max_attempts"), 0) + 1, Log: log},
-		transport: tr,
-		conns:     conns,
-		httpc:     &http.Client{Transport: tr},
-		log:       log,
-		clients:   map[string]*awss3.Client{},
-		regions:   map[string]string{},
+		policy:  retry.Policy{Attempts: max(cfg.Int("max_attempts"), 0) + 1, Log: log},
+		hc:      hc,
+		log:     log,
+		clients: map[string]*awss3.Client{},
+		regions: map[string]string{},
 	}
 	return s, nil
 }
@@ -213,7 +198,7 @@ func (s *Source) client(region string) *awss3.Client {
 	opts := awss3.Options{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(s.accessKey, s.secretKey, ""),
-		HTTPClient:  s.httpc,
+		HTTPClient:  s.hc.HTTP,
 		// Retries are the policy's (one budget for throttling, Retry-After), not the SDK's.
 		Retryer: aws.NopRetryer{},
 		// Content is read partly (the size cap) and checked by nothing else; skip the SDK's
@@ -605,14 +590,13 @@ func (s *Source) open(ctx context.Context, bucket, region, key string) (io.ReadC
 		}
 		return nil, s.describe(err, fmt.Sprintf("downloading %q from bucket %q", key, bucket))
 	}
-	return retry.WatchBody(out.Body, cancel, s.transport.ResponseHeaderTimeout), nil
+	return retry.WatchBody(out.Body, cancel, s.hc.Transport.ResponseHeaderTimeout), nil
 }
 
 // Close ends every connection the source opened, idle or not: by the SDK's contract no download
 // is open any more.
 func (s *Source) Close() error {
-	s.transport.CloseIdleConnections()
-	s.conns.Close()
+	s.hc.Close()
 	return nil
 }
 

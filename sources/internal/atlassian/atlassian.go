@@ -1,5 +1,6 @@
 // Package atlassian holds what the jira and confluence sources share, as the original's
-// atlassian package does: the HTTP client set up from the connector's TLS and retry settings,
+// atlassian package does: the deployment and credential settings, the HTTP client set up from
+// them and the connector's TLS and retry settings, how client errors name the setting at fault,
 // the advanced-rules check (a list of {"query": …} objects), the DLS identity prefixes, and the
 // access-control documents built from Atlassian Cloud users.
 package atlassian
@@ -7,10 +8,12 @@ package atlassian
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/saasclient"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // Data center authentication methods (data_center_auth_method).
@@ -25,6 +29,100 @@ const (
 	AuthBasic = "basic"
 	AuthToken = "personal_access_token"
 )
+
+// Flavors are a product's data_source values (jira_cloud, jira_server, jira_data_center).
+type Flavors struct{ Cloud, Server, DataCenter string }
+
+func dep(field string, value any) connector.Dependency {
+	return connector.Dependency{Field: field, Value: value}
+}
+
+// AuthFields are the settings of orders 1 to 9, the same in both products: the deployment
+// (data_source, defaulting to def) and the credentials each deployment takes. emailTooltip,
+// when not empty, explains account_email.
+func AuthFields(product string, f Flavors, def, emailTooltip string) []connector.Field {
+	return []connector.Field{
+		{Key: "data_source", Label: product + " deployment", Order: 1, Display: connector.DisplayDropdown, Value: def,
+			Options: []connector.Option{{Label: product + " Cloud", Value: f.Cloud}, {Label: product + " Server", Value: f.Server}, {Label: product + " Data Center", Value: f.DataCenter}}},
+		{Key: "username", Label: product + " Server user name", Order: 2, DependsOn: []connector.Dependency{dep("data_source", f.Server)}},
+		{Key: "password", Label: product + " Server password", Order: 3, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", f.Server)}},
+		{Key: "data_center_auth_method", Label: product + " Data Center sign-in method", Order: 4, Display: connector.DisplayDropdown, Value: AuthBasic,
+			DependsOn: []connector.Dependency{dep("data_source", f.DataCenter)},
+			Options:   []connector.Option{{Label: "User name and password", Value: AuthBasic}, {Label: "Personal access token", Value: AuthToken}}},
+		{Key: "data_center_username", Label: product + " Data Center user name", Order: 5,
+			DependsOn: []connector.Dependency{dep("data_source", f.DataCenter), dep("data_center_auth_method", AuthBasic)}},
+		{Key: "data_center_password", Label: product + " Data Center password", Order: 6, Sensitive: true,
+			DependsOn: []connector.Dependency{dep("data_source", f.DataCenter), dep("data_center_auth_method", AuthBasic)}},
+		{Key: "data_center_personal_access_token", Label: product + " Data Center personal access token", Order: 7, Sensitive: true,
+			DependsOn: []connector.Dependency{dep("data_source", f.DataCenter), dep("data_center_auth_method", AuthToken)}},
+		{Key: "account_email", Label: product + " Cloud account email", Order: 8, DependsOn: []connector.Dependency{dep("data_source", f.Cloud)},
+			Tooltip: emailTooltip},
+		{Key: "api_token", Label: product + " Cloud API token", Order: 9, Sensitive: true, DependsOn: []connector.Dependency{dep("data_source", f.Cloud)}},
+	}
+}
+
+// SiteClient builds the client of a source from AuthFields' settings, ssl_enabled, ssl_ca and
+// retry_count (default 3); credField names the credential settings for messages when the site
+// refuses them.
+func SiteClient(cfg *connector.Config, env connector.Env, f Flavors, log *slog.Logger) (client *saasclient.Client, credField string, err error) {
+	var creds Credentials
+	switch flavor := cfg.String("data_source"); flavor {
+	case f.Cloud:
+		creds, credField = Credentials{User: cfg.String("account_email"), Password: cfg.String("api_token")}, `"account_email" and "api_token"`
+	case f.Server:
+		creds, credField = Credentials{User: cfg.String("username"), Password: cfg.String("password")}, `"username" and "password"`
+	case f.DataCenter:
+		switch m := cfg.String("data_center_auth_method"); m {
+		case AuthToken:
+			creds, credField = Credentials{Token: cfg.String("data_center_personal_access_token")}, `"data_center_personal_access_token"`
+		case AuthBasic, "":
+			creds, credField = Credentials{User: cfg.String("data_center_username"), Password: cfg.String("data_center_password")}, `"data_center_username" and "data_center_password"`
+		default:
+			return nil, "", fmt.Errorf("configuration field \"data_center_auth_method\": %q is not one of basic, personal_access_token", m)
+		}
+	default:
+		return nil, "", fmt.Errorf("configuration field \"data_source\": %q is not one of %s, %s, %s", flavor, f.Cloud, f.Server, f.DataCenter)
+	}
+	tlsCfg, err := saasclient.TLSConfig(cfg.Bool("ssl_enabled"), cfg.String("ssl_ca"), "ssl_ca")
+	if err != nil {
+		return nil, "", err
+	}
+	retries, ok := cfg.IntOK("retry_count")
+	if !ok {
+		retries = 3
+	}
+	client = NewClient(tlsCfg, creds, retries, env)
+	client.Log = log
+	return client, credField, nil
+}
+
+// Explain turns a client error into one that names the setting at fault: the credentials
+// (credField) for 401 and 403, urlField when site cannot be reached.
+func Explain(err error, product, credField, urlField, site string) error {
+	switch {
+	case saasclient.IsStatus(err, http.StatusUnauthorized):
+		return fmt.Errorf("configuration fields %s: %s refused the credentials (check them, and that a token has not expired): %w", credField, product, err)
+	case saasclient.IsStatus(err, http.StatusForbidden):
+		return fmt.Errorf("configuration fields %s: the account lacks a permission %s asked for: %w", credField, product, err)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("configuration field %q: cannot reach %s: %w", urlField, site, err)
+	}
+	return err
+}
+
+// SortedKeys returns the non-empty keys of a set, sorted (access-control lists).
+func SortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Credentials are what a request is signed with: basic (user and password or API token) or a
 // bearer personal access token.
@@ -40,20 +138,6 @@ func (c Credentials) Apply(r *http.Request) {
 		return
 	}
 	r.SetBasicAuth(c.User, c.Password)
-}
-
-// TLSConfig follows the original: with ssl_enabled and a certificate, the server must present a
-// certificate signed by it; otherwise certificates are not verified at all (the original passes
-// ssl=False), so self-signed Server and Data Center installations work without configuration.
-func TLSConfig(sslEnabled bool, caPEM, caField string) (*tls.Config, error) {
-	if !sslEnabled || strings.TrimSpace(caPEM) == "" {
-		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-		return nil, fmt.Errorf("configuration field %q: no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)", caField)
-	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // NewClient builds the retrying client of a source.
@@ -81,40 +165,23 @@ func NewClient(tlsCfg *tls.Config, creds Credentials, retries int, env connector
 
 // ---- advanced rules ----
 
-// ValidateAdvancedRules checks an advanced rules snippet as the original's JSON schema does (an
-// array of objects with exactly one non-empty string "query"), with fastjsonschema's messages.
+// rulesSchema is the original's JSON schema for the advanced rules: an array of objects with
+// exactly one non-empty string "query".
+var rulesSchema = &schemacheck.Schema{
+	Type: []string{"array"},
+	Items: &schemacheck.Schema{
+		Type:         []string{"object"},
+		Required:     []string{"query"},
+		Properties:   []schemacheck.Property{{Name: "query", Schema: &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}}},
+		NoAdditional: true,
+	},
+}
+
+// ValidateAdvancedRules checks an advanced rules snippet against rulesSchema, with
+// fastjsonschema's message for the first problem.
 func ValidateAdvancedRules(rules any) []string {
-	list, ok := rules.([]any)
-	if !ok {
-		return []string{"data must be array"}
-	}
-	for i, item := range list {
-		obj, ok := item.(map[string]any)
-		path := fmt.Sprintf("data[%d]", i)
-		if !ok {
-			return []string{path + " must be object"}
-		}
-		q, has := obj["query"]
-		if !has {
-			return []string{path + " must contain ['query'] properties"}
-		}
-		s, ok := q.(string)
-		if !ok {
-			return []string{path + ".query must be string"}
-		}
-		if len([]rune(s)) < 1 {
-			return []string{path + ".query must be longer than or equal to 1 characters"}
-		}
-		var extra []string
-		for k := range obj {
-			if k != "query" {
-				extra = append(extra, "'"+k+"'")
-			}
-		}
-		if len(extra) > 0 {
-			sort.Strings(extra)
-			return []string{path + " must not contain {" + strings.Join(extra, ", ") + "} properties"}
-		}
+	if msg := rulesSchema.Validate(rules); msg != "" {
+		return []string{msg}
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
-// Package pemtext repairs PEM text pasted into a connector's configuration. Kibana's one-line text
+// Package pemtext reads PEM text pasted into a connector's configuration. Kibana's one-line text
 // fields turn the line breaks of a certificate into spaces; the original accepts both forms, so
 // the sources that take certificates or keys as text do too.
 package pemtext
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -30,4 +33,31 @@ func Normalize(s string) string {
 		b.WriteString("-----END " + m[3] + "-----\n")
 	}
 	return b.String()
+}
+
+// Certificates reads the certificates of a CA value (one or several, in either form Normalize
+// accepts); blocks of other types are skipped. The error says what is wrong with the value
+// without repeating it, so it may name the setting and be shown to the user.
+func Certificates(s string) ([]*x509.Certificate, error) {
+	rest := []byte(Normalize(s))
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, errors.New("the certificate cannot be parsed: " + err.Error())
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate found (expected -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+	}
+	return certs, nil
 }

@@ -13,6 +13,15 @@ import (
 // needs: an untrusted certificate, plain HTTP where TLS was expected, an unknown host, a refused
 // connection. Other errors are returned with server named. The result wraps err.
 func DescribeNetwork(err error, server string) error {
+	if e, ok := ExplainNetwork(err, server); ok {
+		return e
+	}
+	return fmt.Errorf("%s: %w", server, err)
+}
+
+// ExplainNetwork is DescribeNetwork for the causes it knows; ok is false for any other error,
+// which the caller words itself. The result wraps err.
+func ExplainNetwork(err error, server string) (explained error, ok bool) {
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
@@ -21,13 +30,13 @@ func DescribeNetwork(err error, server string) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid):
-		return fmt.Errorf("the TLS certificate of %s is not trusted by this machine: %w", server, err)
+		return fmt.Errorf("the TLS certificate of %s is not trusted by this machine: %w", server, err), true
 	case errors.As(err, &recordErr):
-		return fmt.Errorf("%s does not speak TLS (is it http:// rather than https://?): %w", server, err)
+		return fmt.Errorf("%s does not speak TLS (is it http:// rather than https://?): %w", server, err), true
 	case errors.As(err, &dnsErr):
-		return fmt.Errorf("cannot resolve the host name of %s: %w", server, err)
+		return fmt.Errorf("cannot resolve the host name of %s: %w", server, err), true
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%s refuses connections: %w", server, err)
+		return fmt.Errorf("%s refuses connections: %w", server, err), true
 	}
-	return fmt.Errorf("%s: %w", server, err)
+	return nil, false
 }

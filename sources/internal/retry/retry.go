@@ -1,5 +1,7 @@
-// Package retry is how the object-store sources (s3, google_cloud_storage, azure_blob_storage)
-// retry requests: a request that failed for a passing reason is tried again a bounded number of
+// Package retry is the one place the sources' retry timing lives: [Backoff] (capped exponential
+// backoff with equal jitter), [ParseRetryAfter] (the server's Retry-After) and [Sleep] serve every
+// source's retry loop, and [Policy] is how the object-store sources (s3, google_cloud_storage,
+// azure_blob_storage) retry requests: a request that failed for a passing reason is tried again a bounded number of
 // times, and a request the server throttles (HTTP 429, 503, S3's SlowDown, Azure's ServerBusy)
 // keeps being retried, with capped exponential backoff and jitter and the server's Retry-After
 // honoured, for a time budget rather than a count. A throttling storm therefore slows a sync down
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -128,8 +131,7 @@ func (p Policy) Run(ctx context.Context, what string, op func(ctx context.Contex
 }
 
 // delay is the wait before retry n (1-based): the server's Retry-After when it gave one (cut to
-// MaxRetryAfter), else an exponential backoff with equal jitter, so that many clients throttled
-// together do not come back together.
+// MaxRetryAfter), else Backoff from Base up to Cap.
 func (p Policy) delay(n int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		limit := p.MaxRetryAfter
@@ -145,13 +147,23 @@ func (p Policy) delay(n int, retryAfter time.Duration) time.Duration {
 	if limit <= 0 {
 		limit = DefaultCap
 	}
+	return Backoff(n-1, base, limit)
+}
+
+// Backoff is the wait before retry number attempt (0 for the first retry): base doubled per
+// attempt up to limit, then with equal jitter (a random point in its upper half), so that many
+// clients failing together do not come back together.
+func Backoff(attempt int, base, limit time.Duration) time.Duration {
 	d := base
-	for i := 1; i < n && d < limit; i++ {
+	for i := 0; i < attempt && d < limit; i++ {
 		d *= 2
 	}
 	d = min(d, limit)
 	half := d / 2
-	return half + rand.N(half+1)
+	if d-half <= 0 {
+		return d
+	}
+	return half + rand.N(d-half)
 }
 
 // Sleep waits for d or until ctx ends, and returns ctx's error in the second case.
@@ -169,22 +181,31 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// RetryAfter reads a Retry-After header (seconds, or an HTTP date); zero when absent or invalid.
+// RetryAfter reads a Retry-After header (seconds, or an HTTP date); zero when absent, invalid or
+// already past.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
+	d, _ := ParseRetryAfter(h, now)
+	return d
+}
+
+// ParseRetryAfter reads a Retry-After header: a number of seconds, or an HTTP date (a date
+// already past is a wait of zero). ok is false when the header is absent, negative or not
+// readable, so that a caller can tell "retry now" from "the server did not say".
+func ParseRetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
-		return 0
+		return 0, false
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if !(secs >= 0 && secs <= float64(math.MaxInt64/int64(time.Second))) { // NaN too
+			return 0, false
 		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(secs * float64(time.Second)), true
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
 	}
-	return 0
+	return 0, false
 }
 
 // StatusClass classifies an HTTP status: 429 and 503 are throttling, 408, 500, 502 and 504

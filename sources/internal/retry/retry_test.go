@@ -231,3 +231,43 @@ func TestWatchBody(t *testing.T) {
 		t.Fatalf("read %q, %v; closing must release the request (%v)", data, err, ctx2.Err())
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"7", 7 * time.Second, true},
+		{"1.5", 1500 * time.Millisecond, true},
+		{"-1", 0, false},
+		{"NaN", 0, false},
+		{"soon", 0, false},
+		{"Fri, 02 Jan 2026 03:04:35 GMT", 30 * time.Second, true},
+		{"Fri, 02 Jan 2026 03:00:00 GMT", 0, true},
+	} {
+		h := http.Header{}
+		if tc.v != "" {
+			h.Set("Retry-After", tc.v)
+		}
+		if got, ok := ParseRetryAfter(h, now); got != tc.want || ok != tc.ok {
+			t.Errorf("Retry-After %q: %s %v, want %s %v", tc.v, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt, full := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		for range 50 {
+			if d := Backoff(attempt, time.Second, 8*time.Second); d < full/2 || d >= full {
+				t.Fatalf("attempt %d: %s outside [%s, %s)", attempt, d, full/2, full)
+			}
+		}
+	}
+	if d := Backoff(1000, time.Second, time.Minute); d > time.Minute {
+		t.Fatalf("attempt 1000 waits %s: the doubling overflowed the cap", d)
+	}
+}

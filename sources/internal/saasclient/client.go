@@ -9,6 +9,8 @@ package saasclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/sources/internal/conntrack"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // Client sends GET requests with retries. The zero value is not usable; set HTTP at least.
@@ -71,6 +74,22 @@ func (c *Client) Close() {
 	}
 }
 
+// TLSConfig is the TLS setting of the SaaS sources, as the original has it: with ssl_enabled and
+// a CA certificate the server must present a certificate signed by it; otherwise certificates are
+// not verified at all (the original passes ssl=False), so self-signed Server, Data Center and
+// Enterprise Server installations work without configuration. caField names the CA setting in
+// the error.
+func TLSConfig(sslEnabled bool, caPEM, caField string) (*tls.Config, error) {
+	if !sslEnabled || strings.TrimSpace(caPEM) == "" {
+		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the original's behaviour, documented
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return nil, fmt.Errorf("configuration field %q: no PEM certificate found in the value (paste the CA certificate, -----BEGIN CERTIFICATE----- included)", caField)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
 // StatusError is an answer with an unexpected status after retries.
 type StatusError struct {
 	Method   string // GET when empty
@@ -118,14 +137,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, d)
 }
 
 func (c *Client) log() *slog.Logger {
@@ -135,24 +147,17 @@ func (c *Client) log() *slog.Logger {
 	return c.Log
 }
 
-// backoff is the wait before retry number attempt (0-based): BaseDelay·2^attempt capped at
-// MaxDelay, then scaled by a random factor in [0.5, 1) so that clients do not retry in step.
+// backoff is the wait before retry number attempt (0-based): retry.Backoff from BaseDelay up to
+// MaxDelay.
 func (c *Client) backoff(attempt int) time.Duration {
-	base, max := c.BaseDelay, c.MaxDelay
+	base, limit := c.BaseDelay, c.MaxDelay
 	if base <= 0 {
 		base = 2 * time.Second
 	}
-	if max <= 0 {
-		max = 60 * time.Second
+	if limit <= 0 {
+		limit = 60 * time.Second
 	}
-	d := base
-	for i := 0; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	return time.Duration(float64(d) * (0.5 + rand.Float64()/2))
+	return retry.Backoff(attempt, base, limit)
 }
 
 // retryAfter reads the wait an answer asks for: Retry-After in seconds or as an HTTP date, else
@@ -160,13 +165,8 @@ func (c *Client) backoff(attempt int) time.Duration {
 // seconds, or RateLimit-Reset as epoch seconds (GitLab) or a number of seconds (the IETF draft);
 // ok is false when none is usable.
 func retryAfter(h http.Header, status int, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return time.Duration(s * float64(time.Second)), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), true
-		}
+	if d, ok := retry.ParseRetryAfter(h, now); ok {
+		return d, true
 	}
 	if status != http.StatusTooManyRequests && !(status == http.StatusForbidden && rateLimitExhausted(h)) {
 		return 0, false

@@ -18,7 +18,7 @@ func TestMessages(t *testing.T) {
 			Properties: []Property{
 				{Name: "id", Schema: &Schema{Type: []string{"integer"}, Minimum: Num(0)}},
 				{Name: "a", Schema: &Schema{Type: []string{"string"}, MinLength: Int(2)}},
-				{Name: "b", Schema: &Schema{Type: []string{"array", "object"}, MinItems: Int(1), MaxProperties: Int(1)}},
+				{Name: "b", Schema: &Schema{Type: []string{"array", "object"}, MinItems: Int(1), MinProperties: Int(1), MaxProperties: Int(1)}},
 			},
 			NoAdditional: true,
 		},
@@ -37,6 +37,7 @@ func TestMessages(t *testing.T) {
 		{`[{"id": 1, "b": "x"}]`, "data[0].b must be array or object"},
 		{`[{"id": 1, "b": []}]`, "data[0].b must contain at least 1 items"},
 		{`[{"id": 1, "b": {"x": 1, "y": 2}}]`, "data[0].b must contain less than or equal to 1 properties"},
+		{`[{"id": 1, "b": {}}]`, "data[0].b must contain at least 1 properties"},
 		{`[{"id": 1, "a": "xy", "z": 1, "c": 2}]`, "data[0] must not contain {'c', 'z'} properties"},
 		{`[{"id": 1, "a": "xy"}, {"id": 2}]`, "data[1] cannot be validated by any definition"},
 	}
@@ -53,6 +54,19 @@ func TestMessages(t *testing.T) {
 			if got := s.Validate(v); got != tt.want {
 				t.Errorf("%s (UseNumber %v): got %q, want %q", tt.data, numbers, got, tt.want)
 			}
+		}
+	}
+}
+
+func TestOnlySpecifiedWording(t *testing.T) {
+	s := &Schema{Type: []string{"object"}, Properties: []Property{{Name: "a", Schema: &Schema{}}}, NoAdditional: true, OnlySpecified: true}
+	for data, want := range map[string]string{`{"a": 1}`: "", `{"a": 1, "b": 2}`: "data must contain only specified properties"} {
+		var v any
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Validate(v); got != want {
+			t.Errorf("%s: got %q, want %q", data, got, want)
 		}
 	}
 }

@@ -30,6 +30,49 @@ type Layout struct {
 	Meta func(tables []string, rule bool) map[string]any
 }
 
+// SchemaLayout is the shape of the originals with a schema (PostgreSQL, SQL Server): fields
+// "<schema>_<table>_<column>" in lower case, ids "<database>_<schema>_<table>_<key values>", and
+// database, table and schema fields. With sortKeys the key columns that make ids are taken in
+// alphabetical order (SQL Server's original), else in the database's order.
+func SchemaLayout(database, schema string, sortKeys bool) Layout {
+	order := func(s []string) []string {
+		if !sortKeys {
+			return s
+		}
+		out := append([]string(nil), s...)
+		sort.Strings(out)
+		return out
+	}
+	return Layout{
+		FieldNames: func(tables, columns []string) []string {
+			return MapColumnNames(columns, schema, tables)
+		},
+		TableKey: func(table string, key []string) []string {
+			return MapColumnNames(order(key), schema, []string{table})
+		},
+		RuleKey: func(tables []string, keys [][]string, idColumns []string) []string {
+			if len(idColumns) > 0 {
+				return MapColumnNames(idColumns, schema, tables)
+			}
+			var flat []string
+			for _, k := range keys {
+				flat = append(flat, k...)
+			}
+			return MapColumnNames(order(flat), schema, tables)
+		},
+		ID: func(tables []string, keyValues []Value) string {
+			return database + "_" + schema + "_" + HashID(tables, keyValues)
+		},
+		Meta: func(tables []string, rule bool) map[string]any {
+			return map[string]any{
+				"database": database,
+				"table":    TablesValue(tables, rule),
+				"schema":   schema,
+			}
+		},
+	}
+}
+
 // MapColumnNames is the original's map_column_names: lower-cased "<schema>_<tables>_<column>",
 // the schema part left out when empty and the tables sorted and joined by "_".
 func MapColumnNames(columns []string, schema string, tables []string) []string {

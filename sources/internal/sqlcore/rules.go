@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/connectors-go/connectors/internal/pyfmt"
+	"github.com/connectors-go/connectors/sources/internal/schemacheck"
 )
 
 // Rule is one advanced sync rule of the SQL sources: a custom query over some tables, with the
@@ -46,15 +46,34 @@ func (r Rule) Key() string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// ruleProperties are the properties a rule object may have, in the order the original's JSON
-// schema checks them; cursor_column is ours.
-var ruleProperties = []string{"tables", "query", "id_columns", "cursor_column"}
+// rulesSchema is the original's JSON schema for the SQL rules (an array of {tables, query,
+// id_columns} objects, nothing else), extended with our cursor_column. The original does not
+// type the names in tables and id_columns; a name that is not a string can only fail later,
+// so it is refused here.
+var rulesSchema = func() *schemacheck.Schema {
+	names := &schemacheck.Schema{Type: []string{"array"}, MinItems: schemacheck.Int(1), Items: &schemacheck.Schema{Type: []string{"string"}}}
+	text := &schemacheck.Schema{Type: []string{"string"}, MinLength: schemacheck.Int(1)}
+	return &schemacheck.Schema{
+		Type: []string{"array"},
+		Items: &schemacheck.Schema{
+			Type:     []string{"object"},
+			Required: []string{"tables", "query"},
+			Properties: []schemacheck.Property{
+				{Name: "tables", Schema: names},
+				{Name: "query", Schema: text},
+				{Name: "id_columns", Schema: names},
+				{Name: "cursor_column", Schema: text},
+			},
+			NoAdditional:  true,
+			OnlySpecified: true,
+		},
+	}
+}()
 
-// CheckRulesSchema validates an advanced rules snippet against the original's JSON schema
-// (an array of {tables, query, id_columns} objects, nothing else) extended with our
-// cursor_column, and returns the rules. The message is the original's (fastjsonschema's) for
-// the first violation, so users see what they saw before: "data[0] must contain ['tables',
-// 'query'] properties". An empty snippet ([] or {}) is valid and has no rules.
+// CheckRulesSchema validates an advanced rules snippet against rulesSchema and returns the
+// rules. The message is the original's (fastjsonschema's) for the first violation, so users
+// see what they saw before: "data[0] must contain ['tables', 'query'] properties". An empty
+// snippet ([] or {}) is valid and has no rules.
 func CheckRulesSchema(snippet any) ([]Rule, string) {
 	v, err := normalizeJSON(snippet)
 	if err != nil {
@@ -63,76 +82,32 @@ func CheckRulesSchema(snippet any) ([]Rule, string) {
 	if m, ok := v.(map[string]any); ok && len(m) == 0 {
 		return nil, ""
 	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, "data must be array"
+	if msg := rulesSchema.Validate(v); msg != "" {
+		return nil, msg
 	}
+	list := v.([]any)
 	rules := make([]Rule, 0, len(list))
 	for i, item := range list {
-		name := fmt.Sprintf("data[%d]", i)
-		obj, ok := item.(map[string]any)
-		if !ok {
-			return nil, name + " must be object"
-		}
-		_, hasTables := obj["tables"]
-		_, hasQuery := obj["query"]
-		if !hasTables || !hasQuery {
-			return nil, name + " must contain ['tables', 'query'] properties"
-		}
-		r := Rule{Index: i}
-		for _, prop := range ruleProperties {
-			val, present := obj[prop]
-			if !present {
-				continue
-			}
-			pname := name + "." + prop
-			switch prop {
-			case "tables", "id_columns":
-				items, ok := val.([]any)
-				if !ok {
-					return nil, pname + " must be array"
-				}
-				if len(items) < 1 {
-					return nil, pname + " must contain at least 1 items"
-				}
-				strs := make([]string, len(items))
-				for j, it := range items {
-					s, ok := it.(string)
-					if !ok {
-						// The original's schema does not type the items; a table or column
-						// name that is not a string can only fail later, so say it now.
-						return nil, fmt.Sprintf("%s[%d] must be string", pname, j)
-					}
-					strs[j] = s
-				}
-				if prop == "tables" {
-					r.Tables = strs
-				} else {
-					r.IDColumns = strs
-				}
-			case "query", "cursor_column":
-				s, ok := val.(string)
-				if !ok {
-					return nil, pname + " must be string"
-				}
-				if utf8.RuneCountInString(s) < 1 {
-					return nil, pname + " must be longer than or equal to 1 characters"
-				}
-				if prop == "query" {
-					r.Query = s
-				} else {
-					r.CursorColumn = s
-				}
-			}
-		}
-		for k := range obj {
-			if !contains(ruleProperties, k) {
-				return nil, name + " must contain only specified properties"
-			}
-		}
+		obj := item.(map[string]any)
+		r := Rule{Index: i, Tables: strs(obj["tables"]), IDColumns: strs(obj["id_columns"])}
+		r.Query, _ = obj["query"].(string)
+		r.CursorColumn, _ = obj["cursor_column"].(string)
 		rules = append(rules, r)
 	}
 	return rules, ""
+}
+
+// strs is a validated list of names; nil when absent.
+func strs(v any) []string {
+	list, _ := v.([]any)
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = x.(string)
+	}
+	return out
 }
 
 // MissingTablesMessage is the original's message for rules naming tables the database does

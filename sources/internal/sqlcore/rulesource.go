@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // ValidateAdvancedRules checks a snippet as the original does (its JSON schema, then that every
@@ -195,7 +196,7 @@ func (s *Source) syncRule(ctx context.Context, r Rule, key string, prog *progres
 		}
 		if emitted == 0 && attempt+1 < s.cfg.RetryCount && s.d.Classify(err) == ErrTransient {
 			s.log.Warn("Running "+r.Name()+" failed; retrying", "error", err.Error())
-			if err := sleep(ctx, s.backoff(attempt)); err != nil {
+			if err := retry.Sleep(ctx, s.backoff(attempt)); err != nil {
 				return err
 			}
 			continue

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connectors-go/connectors/connector"
+	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
 // Defaults shared by the SQL sources.
@@ -408,7 +408,7 @@ func (s *Source) syncTable(ctx context.Context, name, key string, prog *progress
 			canRetry := t.Keyset || emitted == 0
 			if canRetry && s.d.Classify(err) == ErrTransient && attempt+1 < s.cfg.RetryCount {
 				s.log.Warn(fmt.Sprintf("Reading table %q failed; retrying", name), "error", err.Error())
-				if err := sleep(ctx, s.backoff(attempt)); err != nil {
+				if err := retry.Sleep(ctx, s.backoff(attempt)); err != nil {
 					return err
 				}
 				attempt++
@@ -477,7 +477,7 @@ func (s *Source) retry(ctx context.Context, what string, fn func() error) error 
 			return err
 		}
 		s.log.Warn(fmt.Sprintf("%s failed; retrying", what), "error", err.Error(), "attempt", attempt+1)
-		if err := sleep(ctx, s.backoff(attempt)); err != nil {
+		if err := retry.Sleep(ctx, s.backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -486,22 +486,7 @@ func (s *Source) retry(ctx context.Context, what string, fn func() error) error 
 // backoff is exponential from RetryBase (2 s, as the original), capped at a minute, with
 // jitter so that parallel readers do not retry in step.
 func (s *Source) backoff(attempt int) time.Duration {
-	d := s.cfg.RetryBase << attempt
-	if d > time.Minute || d <= 0 {
-		d = time.Minute
-	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Backoff(attempt, s.cfg.RetryBase, time.Minute)
 }
 
 // emitError marks a failure of emit, which ends the sync.

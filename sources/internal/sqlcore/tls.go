@@ -3,41 +3,10 @@ package sqlcore
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"regexp"
-	"strings"
+
+	"github.com/connectors-go/connectors/sources/internal/pemtext"
 )
-
-// pemBlock finds PEM blocks written on one line (Kibana's text field turns the newlines of a
-// pasted certificate into spaces).
-var pemBlock = regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END ([A-Z0-9 ]+)-----`)
-
-// NormalizePEM accepts a certificate as users paste it into the `ssl_ca` field, as the original
-// does: proper multi-line PEM (indentation and blank lines are dropped), or one line where the
-// newlines became spaces (the base64 body is re-wrapped). Several certificates may follow each
-// other.
-func NormalizePEM(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "\n") {
-		var lines []string
-		for _, l := range strings.Split(s, "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		return strings.Join(lines, "\n") + "\n"
-	}
-	var b strings.Builder
-	for _, m := range pemBlock.FindAllStringSubmatch(s, -1) {
-		b.WriteString("-----BEGIN " + m[1] + "-----\n")
-		for _, part := range strings.Fields(m[2]) {
-			b.WriteString(part + "\n")
-		}
-		b.WriteString("-----END " + m[3] + "-----\n")
-	}
-	return b.String()
-}
 
 // CertPool reads the certificates of an `ssl_ca` value into the system's trusted roots (the
 // original's ssl.create_default_context() plus load_verify_locations). The error explains what
@@ -47,26 +16,12 @@ func CertPool(ca string) (*x509.CertPool, error) {
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	rest := []byte(NormalizePEM(ca))
-	n := 0
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, errors.New("the certificate cannot be parsed: " + err.Error())
-		}
-		pool.AddCert(cert)
-		n++
+	certs, err := pemtext.Certificates(ca)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, errors.New("no PEM certificate found (expected -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
