@@ -55,7 +55,6 @@ type Options struct {
 // Client is a retrying Elasticsearch client. It implements esapi.Transport,
 // so every esapi request sent through it gets the retry policy.
 type Client struct {
-	API       *esapi.API
 	transport *elastictransport.Client
 	host      string // redacted, for messages
 	timeout   time.Duration
@@ -140,7 +139,6 @@ func New(opts Options) (*Client, error) {
 	if c.sleep == nil {
 		c.sleep = Sleep
 	}
-	c.API = esapi.New(c)
 	return c, nil
 }
 
@@ -150,7 +148,6 @@ func New(opts Options) (*Client, error) {
 func (c *Client) WithoutRetries() *Client {
 	n := *c
 	n.policy.Budget = 0
-	n.API = esapi.New(&n)
 	return &n
 }
 

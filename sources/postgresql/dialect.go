@@ -322,7 +322,9 @@ func (d *dialect) LastChange(ctx context.Context, t *sqlcore.Table) (sqlcore.Val
 //
 // pgx applies a by-OID table to every column, so the table also lists the binary format pgx
 // prefers for every type it knows; types it does not know stay text, as they would anyway.
-var resultFormats = func() pgx.QueryResultFormatsByOID {
+// It is built on first use: building it makes pgx register every type it knows, which costs
+// every process that links this source (whatever source it runs) heap and resident code.
+var resultFormats = sync.OnceValue(func() pgx.QueryResultFormatsByOID {
 	m := pgx.QueryResultFormatsByOID{}
 	tm := pgtype.NewMap()
 	for oid := uint32(1); oid < 10000; oid++ {
@@ -334,7 +336,7 @@ var resultFormats = func() pgx.QueryResultFormatsByOID {
 		m[oid] = pgtype.TextFormatCode
 	}
 	return m
-}()
+})
 
 func (d *dialect) ReadTable(ctx context.Context, t *sqlcore.Table, after []string, limit int) (sqlcore.Rows, error) {
 	pool, err := d.connect()
@@ -350,7 +352,7 @@ func (d *dialect) ReadTable(ctx context.Context, t *sqlcore.Table, after []strin
 	}
 	var q strings.Builder
 	q.WriteString("SELECT t.*, " + strings.Join(texts, ", ") + " FROM " + d.qualified(t.Name) + " AS t")
-	args := []any{resultFormats}
+	args := []any{resultFormats()}
 	if after != nil {
 		params := make([]string, len(after))
 		for i, v := range after {
@@ -371,7 +373,7 @@ func (d *dialect) Query(ctx context.Context, query string) (sqlcore.Rows, error)
 	if err != nil {
 		return nil, err
 	}
-	return d.query(ctx, pool, query, 0, resultFormats)
+	return d.query(ctx, pool, query, 0, resultFormats())
 }
 
 func (d *dialect) Describe(ctx context.Context, query string) ([]string, error) {
@@ -441,7 +443,7 @@ func (d *dialect) CursorQuery(ctx context.Context, query, col, from string) (sql
 		return nil, err
 	}
 	q := fmt.Sprintf("SELECT * FROM (%s) AS q WHERE q.%s >= $1::text::%s", sqlcore.StripQuery(query), quoteIdent(col), typ)
-	return d.query(ctx, pool, q, 0, resultFormats, from)
+	return d.query(ctx, pool, q, 0, resultFormats(), from)
 }
 
 func (d *dialect) MaxCursor(ctx context.Context, query, col string) (string, error) {
