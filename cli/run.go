@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectors-go/connectors/internal/config"
 	"github.com/connectors-go/connectors/internal/es"
+	"github.com/connectors-go/connectors/internal/exepages"
 	"github.com/connectors-go/connectors/internal/extract"
 	"github.com/connectors-go/connectors/internal/logging"
 	"github.com/connectors-go/connectors/internal/metrics"
@@ -142,7 +143,24 @@ func (a *App) startServices(ctx context.Context, cfg *config.Config, client *es.
 	}
 	m.SetReady(true)
 	defer m.SetReady(false)
+	releaseStartupPages(a.Getenv, log)
 	return svc.Run(ctx, actions)
+}
+
+// releaseStartupPages gives back the executable's pages that start-up touched (every linked
+// package's initialiser, the command line, preflight): the service runs on, and what its loops and
+// syncs use faults back in from the page cache. CONNECTORS_RELEASE_STARTUP_PAGES=false keeps them
+// (docs/performance.md measures both).
+func releaseStartupPages(getenv func(string) string, log *slog.Logger) {
+	if !exepages.Enabled(getenv) {
+		return
+	}
+	n, err := exepages.Release()
+	if err != nil {
+		log.Debug("Could not release the executable's start-up pages", "error", err.Error())
+		return
+	}
+	log.Debug("Released the executable's start-up pages", "mapped_bytes", n)
 }
 
 // newExtractors builds the content extractors config.yml asks for.
