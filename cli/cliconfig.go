@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -349,6 +350,13 @@ func (a *App) aborted() error {
 	fmt.Fprintln(a.Stderr, "Aborted!")
 	return errAborted
 }
+
+// tableWidthCache is how many cell texts the table library remembers the display width of. Its
+// own default presizes a map of 8,192 entries (about 650 KB) in every process that links it, the
+// service included, which draws no table; the CLI's tables have a few hundred cells.
+const tableWidthCache = 512
+
+func init() { twwidth.SetCacheCapacity(tableWidthCache) }
 
 // newTable makes a table whose headers are printed as written (the
 // library's default upper-cases them and splits words around brackets).
