@@ -379,22 +379,3 @@ func (b *image) unnamed(spans []span, refs []ref) []span {
 	}
 	return out
 }
-
-func (b *image) typeNameAt(a uint64) (string, bool) {
-	start, _ := b.addr("runtime.types")
-	end, _ := b.addr("go:string.*")
-	d := b.bytesAt(a)
-	if len(d) < 48 {
-		return "", false
-	}
-	str := uint64(binary.LittleEndian.Uint32(d[40:]))
-	if start+str >= end {
-		return "", false
-	}
-	n := b.bytesAt(start + str)
-	l, k := binary.Uvarint(n[1:])
-	if k <= 0 || l > 4096 || uint64(len(n)) < 1+uint64(k)+l {
-		return "", false
-	}
-	return string(n[1+k : 1+uint64(k)+l]), true
-}
