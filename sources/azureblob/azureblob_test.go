@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,8 +29,6 @@ import (
 	"github.com/connectors-go/connectors/sources/internal/retry"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
 
@@ -224,68 +220,12 @@ func TestGoldenDocuments(t *testing.T) {
 		}
 		body["container"] = "<container>"
 		body["id"] = strings.Replace(body["id"].(string), c, "<container>", 1)
-		content := "none"
-		if d.Content != nil {
-			content = d.Content.Name
-		}
-		body["(content)"] = content
-		got = append(got, roundTrip(t, body))
+		got = append(got, storetest.GoldenBody(t, body, d.Content))
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i]["title"].(string) < got[j]["title"].(string) })
-	compareGolden(t, filepath.Join("testdata", "golden.json"), got)
+	storetest.CompareGolden(t, filepath.Join("testdata", "golden.json"), "title", got)
 }
 
-func roundTrip(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := connector.MarshalJSON(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func compareGolden(t *testing.T, path string, got []map[string]any) {
-	t.Helper()
-	data, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantData, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []map[string]any
-	if err := json.Unmarshal(wantData, &want); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		for k, wv := range want[i] {
-			if gv, ok := got[i][k]; !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
-				t.Errorf("document %d (%v): %s = %#v, golden %#v", i, want[i]["title"], k, got[i][k], wv)
-			}
-		}
-		for k := range got[i] {
-			if _, ok := want[i][k]; !ok {
-				t.Errorf("document %d (%v): field %s is not in the golden file", i, want[i]["title"], k)
-			}
-		}
-	}
-}
-
-// TestListingXML reads a listing as Azurite 3.35.0 sent it (testdata/list-blobs.xml):
-// metadata keep the service's order, which Python's dict keeps too.
 func TestListingXML(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "list-blobs.xml"))
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,8 +27,6 @@ import (
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
 
@@ -221,64 +218,10 @@ func TestGoldenDocuments(t *testing.T) {
 		body["bucket_name"] = "<bucket>"
 		body["id"] = strings.Replace(body["id"].(string), bucket, "<bucket>", 1)
 		body["url"] = strings.Replace(body["url"].(string), bucket, "<bucket>", 1)
-		content := "none"
-		if d.Content != nil {
-			content = d.Content.Name
-		}
-		body["(content)"] = content
-		got = append(got, roundTrip(t, body))
+		got = append(got, storetest.GoldenBody(t, body, d.Content))
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i]["name"].(string) < got[j]["name"].(string) })
-	compareGolden(t, filepath.Join("testdata", "golden.json"), got)
-}
-
-func roundTrip(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := connector.MarshalJSON(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func compareGolden(t *testing.T, path string, got []map[string]any) {
-	t.Helper()
-	data, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantData, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []map[string]any
-	if err := json.Unmarshal(wantData, &want); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		for k, wv := range want[i] {
-			if gv, ok := got[i][k]; !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
-				t.Errorf("document %d (%v): %s = %#v, golden %#v", i, want[i]["name"], k, got[i][k], wv)
-			}
-		}
-		for k := range got[i] {
-			if _, ok := want[i][k]; !ok {
-				t.Errorf("document %d (%v): field %s is not in the golden file", i, want[i]["name"], k)
-			}
-		}
-	}
+	storetest.CompareGolden(t, filepath.Join("testdata", "golden.json"), "name", got)
 }
 
 func TestContentAndPages(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package storetest holds what the object-store sources' tests share: a proxy that injects
-// faults (throttling, errors) in front of a real emulator, and a recorder for the parts of a
-// listing a source reports as incomplete.
+// faults (throttling, errors) in front of a real emulator, a recorder for the parts of a
+// listing a source reports as incomplete, and the golden-file comparison of documents.
 package storetest
 
 import (
