@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
 
@@ -152,17 +152,7 @@ func configValues(values map[string]any) map[string]any {
 
 func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var mu sync.Mutex
-	var docs []connector.Document
-	err := s.Docs(context.Background(), req, func(d connector.Document) error {
-		mu.Lock()
-		defer mu.Unlock()
-		docs = append(docs, d)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Docs: %v", err)
-	}
+	docs := sourcetest.Collect(t, s, req)
 	return docs
 }
 
