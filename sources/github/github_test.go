@@ -31,11 +31,11 @@ func expectedCount(cfg fake.Config, version int, skipFilesOf int) int {
 	n := 0
 	for r := 0; r < cfg.Repos; r++ {
 		repo := fake.RepoAt("demo_org", r, cfg.Repos)
-		n += 1 + fake.Count(version, cfg.PullsPerRepo) + fake.Count(version, cfg.IssuesPerRepo)
+		n += 1 + saasfake.Count(version, cfg.PullsPerRepo) + saasfake.Count(version, cfg.IssuesPerRepo)
 		if repo.DefaultBranch == "" || r == skipFilesOf {
 			continue
 		}
-		for _, i := range fake.Items(version, cfg.FilesPerRepo) {
+		for _, i := range saasfake.Items(version, cfg.FilesPerRepo) {
 			if fake.FileAt(repo, i, version, cfg.FilesPerRepo).Indexed() {
 				n++
 			}

@@ -35,7 +35,7 @@ func expectedCount(cfg fake.Config, version int, only map[string]bool) int {
 		if only != nil && !only[info.FullPath()] {
 			continue
 		}
-		n += 1 + fake.Count(version, cfg.IssuesPerProj) + fake.Count(version, cfg.MRsPerProj) + cfg.Releases
+		n += 1 + saasfake.Count(version, cfg.IssuesPerProj) + saasfake.Count(version, cfg.MRsPerProj) + cfg.Releases
 		if info.RootRef != "" {
 			n += 3
 		}
