@@ -306,20 +306,8 @@ func TestValidateConfigAndPing(t *testing.T) {
 			src := newSource(t, srv.config("connectors_validate", "present", tt.cfg))
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			check := func(what string, err error, want string) {
-				t.Helper()
-				switch {
-				case want == "" && err != nil:
-					t.Errorf("%s: %v", what, err)
-				case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-					t.Errorf("%s: got %v\nwant %q", what, err, want)
-				}
-				if err != nil && strings.Contains(err.Error(), "s3cret-pw") {
-					t.Errorf("%s shows the password: %v", what, err)
-				}
-			}
-			check("Ping", src.Ping(ctx), tt.ping)
-			check("ValidateConfig", src.ValidateConfig(ctx), tt.validate)
+			sourcetest.CheckError(t, "Ping", src.Ping(ctx), tt.ping, "s3cret-pw")
+			sourcetest.CheckError(t, "ValidateConfig", src.ValidateConfig(ctx), tt.validate, "s3cret-pw")
 		})
 	}
 }

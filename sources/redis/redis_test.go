@@ -324,20 +324,8 @@ func TestValidateConfigAndPing(t *testing.T) {
 			src.handshakeTimeout = time.Second
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			check := func(what string, err error, want string) {
-				t.Helper()
-				switch {
-				case want == "" && err != nil:
-					t.Errorf("%s: %v", what, err)
-				case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-					t.Errorf("%s: got %v, want %q", what, err, want)
-				}
-				if err != nil && strings.Contains(err.Error(), "nope") {
-					t.Errorf("%s: the error shows the password: %v", what, err)
-				}
-			}
-			check("Ping", src.Ping(ctx), tt.ping)
-			check("ValidateConfig", src.ValidateConfig(ctx), tt.validate)
+			sourcetest.CheckError(t, "Ping", src.Ping(ctx), tt.ping, "nope")
+			sourcetest.CheckError(t, "ValidateConfig", src.ValidateConfig(ctx), tt.validate, "nope")
 		})
 	}
 }

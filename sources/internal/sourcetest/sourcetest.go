@@ -6,6 +6,7 @@ package sourcetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -90,4 +91,19 @@ func (c *Collected) emit(d connector.Document) error {
 	}
 	c.Docs[d.ID] = d
 	return nil
+}
+
+// CheckError checks the error of a call (what names it): none when want is empty, else one
+// containing want; and never one showing secret, a password of the configuration.
+func CheckError(t testing.TB, what string, err error, want, secret string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: %v", what, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("%s: got %v, want an error containing %q", what, err, want)
+	}
+	if secret != "" && err != nil && strings.Contains(err.Error(), secret) {
+		t.Errorf("%s: the error shows the password: %v", what, err)
+	}
 }
