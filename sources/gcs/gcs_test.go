@@ -130,30 +130,10 @@ func (f *fixture) raw(t *testing.T, bucket, name string) map[string]any {
 	return out
 }
 
-func stored(values map[string]any) map[string]any {
-	out := Factory.DefaultConfiguration()
-	for k, v := range values {
-		out[k].(map[string]any)["value"] = v
-	}
-	return out
-}
-
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	cfg, err := connector.NewConfig(stored(values), Factory.Fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.OpenValid(t, Factory, values, connector.Env{}).(*Source)
 	s.policy.Base, s.policy.Cap = time.Millisecond, 10*time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -488,23 +468,7 @@ func TestListingMemoryIsFlat(t *testing.T) {
 	defer srv.Close()
 	t.Setenv(EnvEmulatorHost, srv.URL)
 	s := newSource(t, map[string]any{"buckets": "big", fieldCredentials: string(creds)})
-	heap := storetest.NewLiveHeap()
-	n := 0
-	start := time.Now()
-	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
-		n++
-		if n%50_000 == 0 {
-			heap.Sample()
-		}
-		return nil
-	})
-	if err != nil || n != total {
-		t.Fatalf("%d documents, %v", n, err)
-	}
-	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
-	if heap.Max() > 8<<20 {
-		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
-	}
+	storetest.CheckFlatListing(t, s, total, 50_000, "objects")
 }
 
 // TestUntrustedCertificate: an endpoint whose certificate this machine does not trust is named

@@ -37,11 +37,7 @@ func pagedConfig(endpoint string) map[string]any {
 
 func newSource(t *testing.T, cfg map[string]any) *Source {
 	t.Helper()
-	c := sourcetest.Config(t, Factory, cfg)
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return sourcetest.New(t, Factory, c, connector.Env{}).(*Source)
+	return sourcetest.OpenValid(t, Factory, cfg, connector.Env{}).(*Source)
 }
 
 func collect(t *testing.T, src *Source, req connector.DocsRequest) []connector.Document {

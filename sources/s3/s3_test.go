@@ -112,31 +112,10 @@ func uniqueBucket(prefix string) string {
 
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	cfg, err := connector.NewConfig(stored(configValues(values)), Factory.Fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.OpenValid(t, Factory, configValues(values), connector.Env{}).(*Source)
 	// Tests retry quickly; the policy's logic is the same.
 	s.policy.Base, s.policy.Cap = time.Millisecond, 10*time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-// stored lays values over the default configuration, as the service stores it.
-func stored(values map[string]any) map[string]any {
-	out := Factory.DefaultConfiguration()
-	for k, v := range values {
-		out[k].(map[string]any)["value"] = v
-	}
-	return out
 }
 
 func configValues(values map[string]any) map[string]any {
@@ -641,21 +620,5 @@ func TestListingMemoryIsFlat(t *testing.T) {
 	t.Setenv(EnvEndpointURL, srv.URL)
 	t.Setenv(EnvPort, "")
 	s := newSource(t, map[string]any{"buckets": "big", "page_size": 1000})
-	heap := storetest.NewLiveHeap()
-	n := 0
-	start := time.Now()
-	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
-		n++
-		if n%100_000 == 0 {
-			heap.Sample()
-		}
-		return nil
-	})
-	if err != nil || n != total {
-		t.Fatalf("%d documents, %v", n, err)
-	}
-	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
-	if heap.Max() > 8<<20 {
-		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
-	}
+	storetest.CheckFlatListing(t, s, total, 100_000, "objects")
 }

@@ -45,6 +45,16 @@ func Open(t testing.TB, f connector.Factory, values map[string]any, env connecto
 	return New(t, f, Config(t, f, values), env)
 }
 
+// OpenValid is Open for values that must pass the configuration's own validation.
+func OpenValid(t testing.TB, f connector.Factory, values map[string]any, env connector.Env) connector.Source {
+	t.Helper()
+	cfg := Config(t, f, values)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return New(t, f, cfg, env)
+}
+
 // Collect runs Docs and returns the documents in the order they were emitted; an error fails
 // the test.
 func Collect(t testing.TB, src connector.Source, req connector.DocsRequest) []connector.Document {
