@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +158,7 @@ func (s *Source) Ping(ctx context.Context) error {
 	if _, err := s.tokens.Token(ctx); err != nil {
 		return err
 	}
-	if allBuckets(s.buckets) {
+	if slices.Contains(s.buckets, "*") {
 		q := url.Values{"project": {s.creds.ProjectID}, "userProject": {s.creds.ProjectID}, "maxResults": {"1"}}
 		_, err := s.getJSON(ctx, "listing the buckets of project "+s.creds.ProjectID, s.root+"storage/v1/b?"+q.Encode(), &struct{}{})
 		if err != nil {
@@ -179,15 +180,6 @@ func (s *Source) Ping(ctx context.Context) error {
 	return nil
 }
 
-func allBuckets(buckets []string) bool {
-	for _, b := range buckets {
-		if b == "*" {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Source) objectsURL(bucket string) string {
 	return s.root + "storage/v1/b/" + url.PathEscape(bucket) + "/o"
 }
@@ -200,7 +192,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 	if err := s.setup(); err != nil {
 		return err
 	}
-	if !allBuckets(s.buckets) {
+	if !slices.Contains(s.buckets, "*") {
 		for _, b := range s.buckets {
 			if err := s.listBucket(ctx, req, b, true, emit); err != nil {
 				return err
