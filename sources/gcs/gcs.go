@@ -351,21 +351,7 @@ func sizeOf(v any) int64 {
 
 // pyQuote is Python's urllib.parse.quote(s, safe="'"): every byte but letters, digits, "_.-~"
 // and the quote is percent-encoded, "/" included.
-func pyQuote(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.-~'", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+func pyQuote(s string) string { return storehttp.Escape(s, "_.-~'") }
 
 // open starts the download of an object's media.
 func (s *Source) open(ctx context.Context, bucket, name string) (io.ReadCloser, error) {
