@@ -2,7 +2,6 @@ package confluence
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -95,13 +94,8 @@ func TestDocuments(t *testing.T) {
 	if ad.Fields["size"] != any(nil) && jsonOf(t, ad.Fields["size"]) != strconv.Itoa(len(a.Content)) || ad.Fields["type"] != "attachment" || ad.Timestamp != fake.ConfluenceTime(a.Created) {
 		t.Errorf("attachment %v %s", ad.Fields, ad.Timestamp)
 	}
-	rc, err := ad.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != a.Content {
+	b := sourcetest.Content(t, ad)
+	if b != a.Content {
 		t.Errorf("content %q", b)
 	}
 	sp := c.Docs["100001"]

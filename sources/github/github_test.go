@@ -3,7 +3,6 @@ package github
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"sort"
 	"strings"
 	"testing"
@@ -208,13 +207,8 @@ func TestDocuments(t *testing.T) {
 	if fd.Timestamp != fake.Time(f.Updated) || fd.Content == nil || fd.Content.Size != int64(len(f.Content)) {
 		t.Fatalf("file %+v", fd)
 	}
-	rc, err := fd.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != f.Content {
+	b := sourcetest.Content(t, fd)
+	if b != f.Content {
 		t.Errorf("content %q", b)
 	}
 	// .MD counts (case-insensitive), .go and .txt do not; the empty repository has no files.

@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -203,13 +202,8 @@ func TestDocuments(t *testing.T) {
 	readme := c.Docs["file_1001_Readme.rst"]
 	sameJSON(t, "readme", readme.Fields, map[string]any{"type": "File", "project_id": "1001", "project_path": p.FullPath(), "file_path": "Readme.rst",
 		"file_name": "Readme.rst", "extension": ".rst", "web_url": web + "/" + p.FullPath() + "/-/blob/main/Readme.rst"})
-	rc, err := readme.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if want := fake.RootEntries(p, 1, 0)[1].Content; string(b) != want {
+	b := sourcetest.Content(t, readme)
+	if want := fake.RootEntries(p, 1, 0)[1].Content; b != want {
 		t.Errorf("README content %q", b)
 	}
 	if d := c.Docs["file_1001_README"]; d.Content != nil || d.Fields["extension"] != "" {

@@ -2,7 +2,6 @@ package jira
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -99,13 +98,8 @@ func TestDocuments(t *testing.T) {
 	if a.Timestamp != fake.JiraTime(att.Created) || a.Content == nil || a.Content.Size != int64(len(att.Content)) {
 		t.Fatalf("attachment %+v", a)
 	}
-	rc, err := a.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(body) != att.Content {
+	body := sourcetest.Content(t, a)
+	if body != att.Content {
 		t.Errorf("content %q", body)
 	}
 	p := c.Docs["project-10001"]

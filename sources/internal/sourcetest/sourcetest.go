@@ -6,6 +6,7 @@ package sourcetest
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -116,4 +117,22 @@ func CheckError(t testing.TB, what string, err error, want, secret string) {
 	if secret != "" && err != nil && strings.Contains(err.Error(), secret) {
 		t.Errorf("%s: the error shows the password: %v", what, err)
 	}
+}
+
+// Content reads all of d's content; the test fails when d has none or it cannot be read.
+func Content(t testing.TB, d connector.Document) string {
+	t.Helper()
+	if d.Content == nil {
+		t.Fatalf("document %s has no content", d.ID)
+	}
+	rc, err := d.Content.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading the content of %s: %v", d.ID, err)
+	}
+	return string(b)
 }
