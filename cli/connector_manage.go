@@ -23,6 +23,19 @@ import (
 	"github.com/connectors-go/connectors/internal/rules"
 )
 
+// connector opens the store and reads connector id from it.
+func (e *operatorEnv) connector(ctx context.Context, id string) (*protocol.Store, *protocol.Connector, error) {
+	store, err := e.Store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := getConnector(ctx, store, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, c, nil
+}
+
 // getConnector reads a connector, naming it when it does not exist.
 func getConnector(ctx context.Context, store *protocol.Store, id string) (*protocol.Connector, error) {
 	c, err := store.GetConnector(ctx, id)
@@ -335,11 +348,7 @@ func (a *App) updateConnector(cmd *cobra.Command, id string, o updateOptions) er
 		return err
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -499,11 +508,7 @@ func (a *App) deleteConnector(cmd *cobra.Command, id string, yes, withJobs, with
 		return err
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -50,11 +50,7 @@ func (a *App) connectorPipeline(cmd *cobra.Command, id string, given protocol.Pi
 		return err
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -159,11 +155,7 @@ func (a *App) connectorNewAPIKey(cmd *cobra.Command, id string, keep bool) error
 		return fmt.Errorf("the CLI signs in with an API key, and Elasticsearch lets only users create API keys with privileges: sign in with a user name and password (connectors login --method basic, or -c with a config.yml that has them)")
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}

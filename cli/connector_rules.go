@@ -149,11 +149,7 @@ func (a *App) connectorRules(cmd *cobra.Command, id string, o rulesOptions) erro
 		return err
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -88,11 +88,7 @@ func (a *App) schedule(cmd *cobra.Command, id string, set map[protocol.JobType]s
 		return err
 	}
 	ctx := cmd.Context()
-	store, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := getConnector(ctx, store, id)
+	store, c, err := env.connector(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -183,9 +183,10 @@ func qsLex(q string) ([]qsToken, error) {
 			out = append(out, qsToken{kind, string(r), start})
 			i, state = i+1, 2
 			continue
-		case '"':
+		case '"', '/':
+			// A quoted phrase or a regular expression, up to the same character unescaped.
 			j := i + 1
-			for j < len(rs) && rs[j] != '"' {
+			for j < len(rs) && rs[j] != r {
 				if rs[j] == '\\' {
 					j++
 				}
@@ -194,7 +195,11 @@ func qsLex(q string) ([]qsToken, error) {
 			if j >= len(rs) {
 				return nil, esTextf("Lexical error at line 1, column %d.  Encountered: <EOF> after : %q", len(rs)+1, string(rs[i:]))
 			}
-			out = append(out, qsToken{qsQuoted, string(rs[i : j+1]), start})
+			kind := qsQuoted
+			if r == '/' {
+				kind = qsRegexpTerm
+			}
+			out = append(out, qsToken{kind, string(rs[i : j+1]), start})
 			i = j + 1
 			continue
 		case '~':
@@ -204,20 +209,6 @@ func qsLex(q string) ([]qsToken, error) {
 			}
 			out = append(out, qsToken{qsFuzzySlop, string(rs[i:j]), start})
 			i = j
-			continue
-		case '/':
-			j := i + 1
-			for j < len(rs) && rs[j] != '/' {
-				if rs[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(rs) {
-				return nil, esTextf("Lexical error at line 1, column %d.  Encountered: <EOF> after : %q", len(rs)+1, string(rs[i:]))
-			}
-			out = append(out, qsToken{qsRegexpTerm, string(rs[i : j+1]), start})
-			i = j + 1
 			continue
 		}
 		// A term, possibly with wildcards.

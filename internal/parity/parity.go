@@ -287,6 +287,28 @@ func Compare(t testing.TB, golden, ours []Doc, rules Rules) Stats {
 	return st
 }
 
+// CompareAccessControl runs the access-control sync of s and compares its identity documents
+// with the recording's, as the Atlassian sources' are compared: _timestamp and created_at are
+// the sync's times (UTC) and the query's access lists are sets (the original builds them from
+// Python sets); rewrite maps the recorded URLs to the fake's.
+func CompareAccessControl(t testing.TB, s Sync, rec Recording, rewrite func(string) string) Stats {
+	t.Helper()
+	s.AccessControl = true
+	start := time.Now()
+	acl, err := Run(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Compare(t, rec.AccessControlDocs, acl, Rules{
+		Rewrite: rewrite,
+		Live: map[string]LiveCheck{
+			"_timestamp": SyncTime(start, time.UTC),
+			"created_at": SyncTime(start, time.UTC),
+			"query":      SameSetAt("query", "template", "params", "access_control"),
+		},
+	})
+}
+
 // Diff compares our documents with the recording's and returns every difference the rules do not
 // explain; err is for unusable input (undecodable documents, undocumented differences).
 func Diff(golden, ours []Doc, rules Rules) (Stats, []string, error) {

@@ -8,35 +8,15 @@
 #            emulator's well-known development account) and AZURITE_CONNECTION_STRING
 #   stop     stops it
 set -euo pipefail
+BACKEND=azurite
+. "$(dirname "$0")/lib/backend.sh"
 
 VERSION=3.35.0
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOLS=${CONNECTORS_TOOLS_DIR:-$ROOT/tmp/tools}
 PREFIX=$TOOLS/azurite-$VERSION
 BIN=$PREFIX/node_modules/.bin/azurite-blob
-STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/azurite}
 # The development account every Azurite has; not a secret.
 ACCOUNT=devstoreaccount1
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-
-log() { echo "azurite: $*" >&2; }
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
-}
-
-wait_port() { # port seconds
-  local i
-  for i in $(seq $(($2 * 10))); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 installed() {
   [ -x "$BIN" ] && [ "$(node -p "require('$PREFIX/node_modules/azurite/package.json').version" 2>/dev/null)" = "$VERSION" ]

@@ -10,37 +10,12 @@
 #            token_uri is that endpoint and whose key the endpoint checks assertions against)
 #   stop     stops both
 set -euo pipefail
+BACKEND=fake-gcs-server
+. "$(dirname "$0")/lib/backend.sh"
 
 VERSION=v1.56.1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOLS=${CONNECTORS_TOOLS_DIR:-$ROOT/tmp/tools}
 BIN=$TOOLS/fake-gcs-server-$VERSION/fake-gcs-server
 TOKEN_BIN=$TOOLS/faketoken/faketoken
-STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/fake-gcs-server}
-
-log() { echo "fake-gcs-server: $*" >&2; }
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-wait_port() { # port seconds
-  local i
-  for i in $(seq $(($2 * 10))); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 stop_pid() { # pidfile
   [ -f "$1" ] || return 0

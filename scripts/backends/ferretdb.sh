@@ -12,38 +12,13 @@
 #            MONGODB_AUTH_URL, MONGODB_AUTH_USER, MONGODB_AUTH_PASSWORD
 #   stop     stops it
 set -euo pipefail
+BACKEND=ferretdb
+. "$(dirname "$0")/lib/backend.sh"
 
 VERSION=v1.24.0
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOLS=${CONNECTORS_TOOLS_DIR:-$ROOT/tmp/tools}
 BIN=$TOOLS/ferretdb-$VERSION/ferretdb
-STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/ferretdb}
 AUTH_USER=connectors
 AUTH_PASSWORD=connectors-test-pw
-
-log() { echo "ferretdb: $*" >&2; }
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-wait_port() { # port seconds
-  local i
-  for i in $(seq $(($2 * 10))); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 case "${1:-}" in
 install)

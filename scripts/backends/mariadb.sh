@@ -8,26 +8,12 @@
 #            MARIADB_DSN (go-sql-driver form) and MARIADB_SSL_CA (a PEM file, empty without TLS)
 #   stop     stops it and removes its data
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+BACKEND=mariadb
+. "$(dirname "$0")/lib/backend.sh"
+cd "$ROOT"
 
-STATE=${BACKEND_STATE_DIR:-tmp/backends/mariadb}
 USER_NAME=connectors
 PASSWORD=connectors-test
-
-log() { echo "mariadb: $*" >&2; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  log "no free port found"
-  exit 1
-}
 
 make_certs() {
   local dir=$1

@@ -7,31 +7,15 @@
 #            AWS_ENDPOINT_URL=http://127.0.0.1 plus AWS_PORT=<port>, as the original does)
 #   stop     stops it
 set -euo pipefail
+BACKEND=moto
+. "$(dirname "$0")/lib/backend.sh"
 
 VERSION=5.2.1
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOLS=${CONNECTORS_TOOLS_DIR:-$ROOT/tmp/tools}
 VENV=$TOOLS/moto-$VERSION
-STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/moto}
-
-log() { echo "moto: $*" >&2; }
 
 installed() {
   [ -x "$VENV/bin/moto_server" ] &&
     "$VENV/bin/python" -c "import sys; from importlib.metadata import version; sys.exit(version('moto') != '$VERSION')" 2>/dev/null
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() { # port seconds
-  local i
-  for i in $(seq $(($2 * 10))); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
 }
 
 case "${1:-}" in

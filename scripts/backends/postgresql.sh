@@ -13,13 +13,12 @@
 # initdb refuses to run as root, so as root the cluster belongs to the postgres user and lives
 # under /tmp, where that user can write.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+BACKEND=postgresql
+. "$(dirname "$0")/lib/backend.sh"
+cd "$ROOT"
 
 PGBIN=/usr/lib/postgresql/15/bin
-STATE=${BACKEND_STATE_DIR:-tmp/backends/postgresql}
 PASSWORD=connectors-test
-
-log() { echo "postgresql: $*" >&2; }
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
@@ -27,19 +26,6 @@ as_owner() {
   else
     "$@"
   fi
-}
-
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  log "no free port found"
-  exit 1
 }
 
 # make_certs DIR: a CA and a server certificate for 127.0.0.1 and localhost.

@@ -10,26 +10,11 @@
 #            REDIS_TLS_CA_FILE, REDIS_TLS_CLIENT_CERT_FILE, REDIS_TLS_CLIENT_KEY_FILE
 #   stop     shuts it down
 set -euo pipefail
+BACKEND=redis
+. "$(dirname "$0")/lib/backend.sh"
 
 VERSION=5:7.0.15-1~deb12u10
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-STATE=${BACKEND_STATE_DIR:-$ROOT/tmp/backends/redis}
 PASSWORD=connectors-test
-
-log() { echo "redis: $*" >&2; }
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
 
 installed() { command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; }
 

@@ -16,9 +16,10 @@
 # smbd and useradd need root, which CI has. smbd runs in a session of its own (setsid), so that
 # stop can end exactly the processes this start created, by their process group.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+BACKEND=samba
+. "$(dirname "$0")/lib/backend.sh"
+cd "$ROOT"
 
-STATE=${BACKEND_STATE_DIR:-tmp/backends/samba}
 SHARE=connectors
 USER1=connectors-smb
 USER2=connectors-smb2
@@ -26,21 +27,6 @@ GROUP=connectors-smbgrp
 # Test-only passwords for throw-away accounts that exist only in this Samba's private passdb.
 PASS1='Smb-test-1'
 PASS2='Smb-test-2'
-
-log() { echo "samba: $*" >&2; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  log "no free port found"
-  exit 1
-}
 
 ensure_user() {
   local user=$1

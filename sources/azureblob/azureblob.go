@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,7 +169,7 @@ func (s *Source) Ping(ctx context.Context) error {
 		return s.describe(err, "getting the account information")
 	}
 	drain(resp)
-	if allContainers(s.containers) {
+	if slices.Contains(s.containers, "*") {
 		return nil
 	}
 	for _, c := range s.containers {
@@ -190,15 +191,6 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
-func allContainers(cs []string) bool {
-	for _, c := range cs {
-		if c == "*" {
-			return true
-		}
-	}
-	return false
-}
-
 // Docs lists the account's containers, keeps the configured ones, and emits their blobs one
 // page at a time.
 func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
@@ -208,7 +200,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 	if err := s.setup(); err != nil {
 		return err
 	}
-	all := allContainers(s.containers)
+	all := slices.Contains(s.containers, "*")
 	wanted := map[string]bool{}
 	for _, c := range s.containers {
 		wanted[c] = true

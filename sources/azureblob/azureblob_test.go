@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,10 +26,9 @@ import (
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
 
@@ -126,46 +122,16 @@ func (a *azurite) config(values map[string]any) map[string]any {
 	return out
 }
 
-func stored(values map[string]any) map[string]any {
-	out := Factory.DefaultConfiguration()
-	for k, v := range values {
-		out[k].(map[string]any)["value"] = v
-	}
-	return out
-}
-
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	cfg, err := connector.NewConfig(stored(values), Factory.Fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.OpenValid(t, Factory, values, connector.Env{}).(*Source)
 	s.policy.Base, s.policy.Cap = time.Millisecond, 10*time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
 func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var mu sync.Mutex
-	var docs []connector.Document
-	err := s.Docs(context.Background(), req, func(d connector.Document) error {
-		mu.Lock()
-		defer mu.Unlock()
-		docs = append(docs, d)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Docs: %v", err)
-	}
+	docs := sourcetest.Collect(t, s, req)
 	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
 	return docs
 }
@@ -224,68 +190,12 @@ func TestGoldenDocuments(t *testing.T) {
 		}
 		body["container"] = "<container>"
 		body["id"] = strings.Replace(body["id"].(string), c, "<container>", 1)
-		content := "none"
-		if d.Content != nil {
-			content = d.Content.Name
-		}
-		body["(content)"] = content
-		got = append(got, roundTrip(t, body))
+		got = append(got, storetest.GoldenBody(t, body, d.Content))
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i]["title"].(string) < got[j]["title"].(string) })
-	compareGolden(t, filepath.Join("testdata", "golden.json"), got)
+	storetest.CompareGolden(t, filepath.Join("testdata", "golden.json"), "title", got)
 }
 
-func roundTrip(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := connector.MarshalJSON(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func compareGolden(t *testing.T, path string, got []map[string]any) {
-	t.Helper()
-	data, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantData, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []map[string]any
-	if err := json.Unmarshal(wantData, &want); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		for k, wv := range want[i] {
-			if gv, ok := got[i][k]; !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
-				t.Errorf("document %d (%v): %s = %#v, golden %#v", i, want[i]["title"], k, got[i][k], wv)
-			}
-		}
-		for k := range got[i] {
-			if _, ok := want[i][k]; !ok {
-				t.Errorf("document %d (%v): field %s is not in the golden file", i, want[i]["title"], k)
-			}
-		}
-	}
-}
-
-// TestListingXML reads a listing as Azurite 3.35.0 sent it (testdata/list-blobs.xml):
-// metadata keep the service's order, which Python's dict keeps too.
 func TestListingXML(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "list-blobs.xml"))
 	if err != nil {
@@ -539,23 +449,7 @@ func TestListingMemoryIsFlat(t *testing.T) {
 	defer srv.Close()
 	key := base64.StdEncoding.EncodeToString([]byte("key"))
 	s := newSource(t, map[string]any{"account_name": "acct", "account_key": key, "blob_endpoint": srv.URL + "/acct", "containers": "*"})
-	heap := storetest.NewLiveHeap()
-	n := 0
-	start := time.Now()
-	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
-		n++
-		if n%50_000 == 0 {
-			heap.Sample()
-		}
-		return nil
-	})
-	if err != nil || n != total {
-		t.Fatalf("%d documents, %v", n, err)
-	}
-	t.Logf("listed %d blobs in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
-	if heap.Max() > 8<<20 {
-		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
-	}
+	storetest.CheckFlatListing(t, s, total, 50_000, "blobs")
 }
 
 // TestUntrustedCertificate: an endpoint whose certificate this machine does not trust names the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/storehttp"
 )
 
 // apiVersion is the Blob service REST version the client speaks; old enough for Azure Stack
@@ -34,21 +35,7 @@ type client struct {
 
 // escapePath percent-encodes a blob path the way the Azure SDKs do: everything but unreserved
 // characters, "/" and "~".
-func escapePath(p string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+func escapePath(p string) string { return storehttp.Escape(p, "-_.~/") }
 
 // url builds the URL of a resource under the endpoint (path already escaped) with a query.
 func (c *client) url(path string, q url.Values) (*url.URL, error) {

@@ -2,13 +2,10 @@ package confluence
 
 import (
 	"context"
-	"errors"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/connectors-go/connectors/internal/saasfake"
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 var small = fake.Config{Spaces: 2, PagesPerSpace: 12, AttachmentsPerPage: 1, Users: 10, MaxResults: 5}
@@ -41,52 +39,16 @@ func TestAcceptanceServer(t *testing.T) {
 	}, connectortest.ExpectDocs(1+12+12))
 }
 
-type collected struct {
-	mu         sync.Mutex
-	docs       map[string]connector.Document
-	incomplete []string
-}
-
-func (c *collected) emit(d connector.Document) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.docs[d.ID]; dup {
-		return errors.New("duplicate " + d.ID)
-	}
-	c.docs[d.ID] = d
-	return nil
-}
-
 func open(t *testing.T, values map[string]any, features connector.Features) *Source {
 	t.Helper()
-	stored := Factory.DefaultConfiguration()
-	for k, v := range values {
-		stored[k].(map[string]any)["value"] = v
-	}
-	cfg, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{Features: features})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.Open(t, Factory, values, connector.Env{Features: features}).(*Source)
 	s.client.BaseDelay = time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-func run(t *testing.T, values map[string]any, features connector.Features, rules any) (*collected, error) {
+func run(t *testing.T, values map[string]any, features connector.Features, rules any) (*sourcetest.Collected, error) {
 	t.Helper()
-	s := open(t, values, features)
-	c := &collected{docs: map[string]connector.Document{}}
-	req := connector.DocsRequest{AdvancedRules: rules, OnIncomplete: func(scope string, cause error) {
-		c.mu.Lock()
-		c.incomplete = append(c.incomplete, scope+": "+cause.Error())
-		c.mu.Unlock()
-	}}
-	return c, s.Docs(context.Background(), req, c.emit)
+	return sourcetest.Run(open(t, values, features), rules)
 }
 
 func jsonOf(t *testing.T, v any) string {
@@ -106,12 +68,12 @@ func TestDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.docs) != smallDocs || len(c.incomplete) > 0 {
-		t.Fatalf("%d documents (want %d), incomplete %v", len(c.docs), smallDocs, c.incomplete)
+	if len(c.Docs) != smallDocs || len(c.Incomplete) > 0 {
+		t.Fatalf("%d documents (want %d), incomplete %v", len(c.Docs), smallDocs, c.Incomplete)
 	}
 	p := fake.ContentAt(1, 4, "page", 1, small.PagesPerSpace)
 	parent := fake.ContentAt(1, 1, "page", 1, small.PagesPerSpace)
-	d := c.docs[p.ID]
+	d := c.Docs[p.ID]
 	author := fake.UserAt(p.Author)
 	want := `{"ancestors":[{"title":"` + parent.Title + `"}],"author":"` + author.DisplayName + `","body":"` + p.Title +
 		`\n` + strings.SplitN(strings.SplitN(p.Body, "<p>", 2)[1], "</p>", 2)[0] +
@@ -125,23 +87,18 @@ func TestDocuments(t *testing.T) {
 		t.Errorf("page timestamp %q", d.Timestamp)
 	}
 	a := fake.ContentAttachment(p, 0)
-	ad := c.docs[a.ID]
+	ad := c.Docs[a.ID]
 	if got, want := jsonOf(t, ad.Fields["page"]), jsonOf(t, p.Title); got != want {
 		t.Errorf("attachment's page field %s, want %s", got, want)
 	}
 	if ad.Fields["size"] != any(nil) && jsonOf(t, ad.Fields["size"]) != strconv.Itoa(len(a.Content)) || ad.Fields["type"] != "attachment" || ad.Timestamp != fake.ConfluenceTime(a.Created) {
 		t.Errorf("attachment %v %s", ad.Fields, ad.Timestamp)
 	}
-	rc, err := ad.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != a.Content {
+	b := sourcetest.Content(t, ad)
+	if b != a.Content {
 		t.Errorf("content %q", b)
 	}
-	sp := c.docs["100001"]
+	sp := c.Docs["100001"]
 	if sp.Fields["type"] != "Space" || sp.Fields["key"] != "SP2" || sp.Fields["url"] != ts.URL+"/wiki/spaces/SP2" || sp.Fields["author"] != fake.UserAt(1).DisplayName {
 		t.Errorf("space %v", sp.Fields)
 	}
@@ -210,7 +167,7 @@ func TestDocumentLevelSecurity(t *testing.T) {
 	}
 	check := func(id string, want []string) {
 		t.Helper()
-		if got := c.docs[id].AllowAccessControl; !reflect.DeepEqual(got, want) {
+		if got := c.Docs[id].AllowAccessControl; !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: _allow_access_control\n got %v\nwant %v", id, got, want)
 		}
 	}
@@ -255,8 +212,8 @@ func TestThrottlingAndFailures(t *testing.T) {
 	ts := fake.NewTestServer(t, small)
 	ts.Faults.Set(saasfake.FaultConfig{ThrottleEvery: 5, RetryAfter: 0, ServerErrorEvery: 9})
 	c, err := run(t, cloudConfig(ts.URL), connector.Features{}, nil)
-	if err != nil || len(c.docs) != smallDocs || len(c.incomplete) > 0 {
-		t.Fatalf("under throttling: %v, %d documents, incomplete %v", err, len(c.docs), c.incomplete)
+	if err != nil || len(c.Docs) != smallDocs || len(c.Incomplete) > 0 {
+		t.Fatalf("under throttling: %v, %d documents, incomplete %v", err, len(c.Docs), c.Incomplete)
 	}
 	if ts.Faults.Throttled() == 0 || ts.Faults.Failed() == 0 {
 		t.Fatal("no faults were injected")
@@ -266,32 +223,32 @@ func TestThrottlingAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.incomplete) != 2 || !strings.Contains(c.incomplete[0], "Confluence blogposts of space SP1") {
-		t.Errorf("incomplete %v", c.incomplete)
+	if len(c.Incomplete) != 2 || !strings.Contains(c.Incomplete[0], "Confluence blogposts of space SP1") {
+		t.Errorf("incomplete %v", c.Incomplete)
 	}
-	if len(c.docs) != smallDocs-48 {
-		t.Errorf("%d documents", len(c.docs))
+	if len(c.Docs) != smallDocs-48 {
+		t.Errorf("%d documents", len(c.Docs))
 	}
 }
 
 func TestAdvancedRules(t *testing.T) {
 	ts := fake.NewTestServer(t, small)
 	c, err := run(t, cloudConfig(ts.URL), connector.Features{}, []any{map[string]any{"query": "space = SP1 AND type = blogpost"}})
-	if err != nil || len(c.docs) != 12 {
-		t.Fatalf("%v, %d documents", err, len(c.docs))
+	if err != nil || len(c.Docs) != 12 {
+		t.Fatalf("%v, %d documents", err, len(c.Docs))
 	}
 	bp := fake.ContentAt(0, 5, "blogpost", 1, small.PagesPerSpace)
-	d := c.docs[bp.ID]
+	d := c.Docs[bp.ID]
 	if d.Fields["type"] != "blogpost" || d.Fields["space"] != "Space 1" || d.Timestamp != fake.ConfluenceTime(bp.Updated) {
 		t.Errorf("%v %s", d.Fields, d.Timestamp)
 	}
 	// Attachments come with their container's title under the container's type.
 	c, err = run(t, cloudConfig(ts.URL), connector.Features{}, []any{map[string]any{"query": "space = SP2 AND type = attachment"}})
-	if err != nil || len(c.docs) != 24 {
-		t.Fatalf("%v, %d documents", err, len(c.docs))
+	if err != nil || len(c.Docs) != 24 {
+		t.Fatalf("%v, %d documents", err, len(c.Docs))
 	}
 	p := fake.ContentAt(1, 3, "page", 1, small.PagesPerSpace)
-	a := c.docs[fake.ContentAttachment(p, 0).ID]
+	a := c.Docs[fake.ContentAttachment(p, 0).ID]
 	if a.Fields["page"] != p.Title || a.Content == nil {
 		t.Errorf("attachment %v", a.Fields)
 	}

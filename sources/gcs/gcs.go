@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +158,7 @@ func (s *Source) Ping(ctx context.Context) error {
 	if _, err := s.tokens.Token(ctx); err != nil {
 		return err
 	}
-	if allBuckets(s.buckets) {
+	if slices.Contains(s.buckets, "*") {
 		q := url.Values{"project": {s.creds.ProjectID}, "userProject": {s.creds.ProjectID}, "maxResults": {"1"}}
 		_, err := s.getJSON(ctx, "listing the buckets of project "+s.creds.ProjectID, s.root+"storage/v1/b?"+q.Encode(), &struct{}{})
 		if err != nil {
@@ -179,15 +180,6 @@ func (s *Source) Ping(ctx context.Context) error {
 	return nil
 }
 
-func allBuckets(buckets []string) bool {
-	for _, b := range buckets {
-		if b == "*" {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Source) objectsURL(bucket string) string {
 	return s.root + "storage/v1/b/" + url.PathEscape(bucket) + "/o"
 }
@@ -200,7 +192,7 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 	if err := s.setup(); err != nil {
 		return err
 	}
-	if !allBuckets(s.buckets) {
+	if !slices.Contains(s.buckets, "*") {
 		for _, b := range s.buckets {
 			if err := s.listBucket(ctx, req, b, true, emit); err != nil {
 				return err
@@ -359,21 +351,7 @@ func sizeOf(v any) int64 {
 
 // pyQuote is Python's urllib.parse.quote(s, safe="'"): every byte but letters, digits, "_.-~"
 // and the quote is percent-encoded, "/" included.
-func pyQuote(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.-~'", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+func pyQuote(s string) string { return storehttp.Escape(s, "_.-~'") }
 
 // open starts the download of an object's media.
 func (s *Source) open(ctx context.Context, bucket, name string) (io.ReadCloser, error) {

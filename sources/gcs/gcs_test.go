@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +24,9 @@ import (
 	"github.com/connectors-go/connectors/internal/faketoken"
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
 
@@ -133,46 +130,16 @@ func (f *fixture) raw(t *testing.T, bucket, name string) map[string]any {
 	return out
 }
 
-func stored(values map[string]any) map[string]any {
-	out := Factory.DefaultConfiguration()
-	for k, v := range values {
-		out[k].(map[string]any)["value"] = v
-	}
-	return out
-}
-
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	cfg, err := connector.NewConfig(stored(values), Factory.Fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.OpenValid(t, Factory, values, connector.Env{}).(*Source)
 	s.policy.Base, s.policy.Cap = time.Millisecond, 10*time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
 func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var mu sync.Mutex
-	var docs []connector.Document
-	err := s.Docs(context.Background(), req, func(d connector.Document) error {
-		mu.Lock()
-		defer mu.Unlock()
-		docs = append(docs, d)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Docs: %v", err)
-	}
+	docs := sourcetest.Collect(t, s, req)
 	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
 	return docs
 }
@@ -221,64 +188,10 @@ func TestGoldenDocuments(t *testing.T) {
 		body["bucket_name"] = "<bucket>"
 		body["id"] = strings.Replace(body["id"].(string), bucket, "<bucket>", 1)
 		body["url"] = strings.Replace(body["url"].(string), bucket, "<bucket>", 1)
-		content := "none"
-		if d.Content != nil {
-			content = d.Content.Name
-		}
-		body["(content)"] = content
-		got = append(got, roundTrip(t, body))
+		got = append(got, storetest.GoldenBody(t, body, d.Content))
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i]["name"].(string) < got[j]["name"].(string) })
-	compareGolden(t, filepath.Join("testdata", "golden.json"), got)
-}
-
-func roundTrip(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := connector.MarshalJSON(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func compareGolden(t *testing.T, path string, got []map[string]any) {
-	t.Helper()
-	data, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantData, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []map[string]any
-	if err := json.Unmarshal(wantData, &want); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		for k, wv := range want[i] {
-			if gv, ok := got[i][k]; !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
-				t.Errorf("document %d (%v): %s = %#v, golden %#v", i, want[i]["name"], k, got[i][k], wv)
-			}
-		}
-		for k := range got[i] {
-			if _, ok := want[i][k]; !ok {
-				t.Errorf("document %d (%v): field %s is not in the golden file", i, want[i]["name"], k)
-			}
-		}
-	}
+	storetest.CompareGolden(t, filepath.Join("testdata", "golden.json"), "name", got)
 }
 
 func TestContentAndPages(t *testing.T) {
@@ -555,23 +468,7 @@ func TestListingMemoryIsFlat(t *testing.T) {
 	defer srv.Close()
 	t.Setenv(EnvEmulatorHost, srv.URL)
 	s := newSource(t, map[string]any{"buckets": "big", fieldCredentials: string(creds)})
-	heap := storetest.NewLiveHeap()
-	n := 0
-	start := time.Now()
-	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
-		n++
-		if n%50_000 == 0 {
-			heap.Sample()
-		}
-		return nil
-	})
-	if err != nil || n != total {
-		t.Fatalf("%d documents, %v", n, err)
-	}
-	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
-	if heap.Max() > 8<<20 {
-		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
-	}
+	storetest.CheckFlatListing(t, s, total, 50_000, "objects")
 }
 
 // TestUntrustedCertificate: an endpoint whose certificate this machine does not trust is named

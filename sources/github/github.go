@@ -326,27 +326,12 @@ func (s *Source) paginate(ctx context.Context, query string, vars map[string]any
 	}
 }
 
-// get walks decoded JSON by object keys.
-func get(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
-
-func str(v any, keys ...string) string {
-	s, _ := get(v, keys...).(string)
-	return s
-}
-
-func list(v any, keys ...string) []any {
-	l, _ := get(v, keys...).([]any)
-	return l
-}
+// JSON walkers, shared with the other GraphQL source (saasclient).
+var (
+	get  = saasclient.Get
+	str  = saasclient.Str
+	list = saasclient.List
+)
 
 // ValidateConfig checks what field validation cannot, and then GitHub itself, as the original
 // does: the token's scopes and that the configured repositories can be read.

@@ -3,11 +3,8 @@ package github
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/connectors-go/connectors/internal/saasfake"
 	fake "github.com/connectors-go/connectors/internal/saasfake/github"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 var small = fake.Config{Repos: 4, IssuesPerRepo: 5, PullsPerRepo: 4, FilesPerRepo: 8, Members: 6, BigFirst: 105}
@@ -32,11 +30,11 @@ func expectedCount(cfg fake.Config, version int, skipFilesOf int) int {
 	n := 0
 	for r := 0; r < cfg.Repos; r++ {
 		repo := fake.RepoAt("demo_org", r, cfg.Repos)
-		n += 1 + fake.Count(version, cfg.PullsPerRepo) + fake.Count(version, cfg.IssuesPerRepo)
+		n += 1 + saasfake.Count(version, cfg.PullsPerRepo) + saasfake.Count(version, cfg.IssuesPerRepo)
 		if repo.DefaultBranch == "" || r == skipFilesOf {
 			continue
 		}
-		for _, i := range fake.Items(version, cfg.FilesPerRepo) {
+		for _, i := range saasfake.Items(version, cfg.FilesPerRepo) {
 			if fake.FileAt(repo, i, version, cfg.FilesPerRepo).Indexed() {
 				n++
 			}
@@ -55,51 +53,16 @@ func TestAcceptance(t *testing.T) {
 		}, expectedCount(small, 1, 2)))
 }
 
-type collected struct {
-	mu         sync.Mutex
-	docs       map[string]connector.Document
-	incomplete []string
-}
-
-func (c *collected) emit(d connector.Document) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.docs[d.ID]; dup {
-		return errors.New("duplicate " + d.ID)
-	}
-	c.docs[d.ID] = d
-	return nil
-}
-
 func newSource(t *testing.T, values map[string]any, features connector.Features) *Source {
 	t.Helper()
-	stored := Factory.DefaultConfiguration()
-	for k, v := range values {
-		stored[k].(map[string]any)["value"] = v
-	}
-	cfg, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{Features: features})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.Open(t, Factory, values, connector.Env{Features: features}).(*Source)
 	s.client.BaseDelay = time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-func run(t *testing.T, s *Source, rules any) (*collected, error) {
+func run(t *testing.T, s *Source, rules any) (*sourcetest.Collected, error) {
 	t.Helper()
-	c := &collected{docs: map[string]connector.Document{}}
-	req := connector.DocsRequest{AdvancedRules: rules, OnIncomplete: func(scope string, cause error) {
-		c.mu.Lock()
-		c.incomplete = append(c.incomplete, scope+": "+cause.Error())
-		c.mu.Unlock()
-	}}
-	return c, s.Docs(context.Background(), req, c.emit)
+	return sourcetest.Run(s, rules)
 }
 
 func jsonOf(t *testing.T, v any) string {
@@ -205,12 +168,12 @@ func TestDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.docs) != expectedCount(small, 1, -1) || len(c.incomplete) > 0 {
-		t.Fatalf("%d documents (want %d), incomplete %v", len(c.docs), expectedCount(small, 1, -1), c.incomplete)
+	if len(c.Docs) != expectedCount(small, 1, -1) || len(c.Incomplete) > 0 {
+		t.Fatalf("%d documents (want %d), incomplete %v", len(c.Docs), expectedCount(small, 1, -1), c.Incomplete)
 	}
 	web := ts.URL
 	repo := ts.Repo(1)
-	d := c.docs[repo.ID]
+	d := c.Docs[repo.ID]
 	if d.Timestamp != fake.Time(repo.Updated) || d.AllowAccessControl != nil {
 		t.Errorf("repository: %q %v", d.Timestamp, d.AllowAccessControl)
 	}
@@ -226,7 +189,7 @@ func TestDocuments(t *testing.T) {
 		fake.ThreadAt(repo, 2, true, 1, small.PullsPerRepo, small.BigFirst),   // merged, a reviewer
 		fake.ThreadAt(ts.Repo(0), 4, false, 1, small.IssuesPerRepo, small.BigFirst),
 	} {
-		got, ok := c.docs[th.ID]
+		got, ok := c.Docs[th.ID]
 		if !ok {
 			t.Fatalf("no document %s", th.ID)
 		}
@@ -236,7 +199,7 @@ func TestDocuments(t *testing.T) {
 		sameJSON(t, th.ID, got.Fields, expectedThread(web, th, true))
 	}
 	f := fake.FileAt(repo, 3, 1, small.FilesPerRepo)
-	fd, ok := c.docs["demo_org/repo-1/"+f.Path]
+	fd, ok := c.Docs["demo_org/repo-1/"+f.Path]
 	if !ok {
 		t.Fatalf("no document for %s", f.Path)
 	}
@@ -244,20 +207,15 @@ func TestDocuments(t *testing.T) {
 	if fd.Timestamp != fake.Time(f.Updated) || fd.Content == nil || fd.Content.Size != int64(len(f.Content)) {
 		t.Fatalf("file %+v", fd)
 	}
-	rc, err := fd.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(b) != f.Content {
+	b := sourcetest.Content(t, fd)
+	if b != f.Content {
 		t.Errorf("content %q", b)
 	}
 	// .MD counts (case-insensitive), .go and .txt do not; the empty repository has no files.
-	if _, ok := c.docs["demo_org/repo-1/"+fake.FileAt(repo, 4, 1, 8).Path]; !ok {
+	if _, ok := c.Docs["demo_org/repo-1/"+fake.FileAt(repo, 4, 1, 8).Path]; !ok {
 		t.Error("a .MD file is missing")
 	}
-	if _, ok := c.docs["demo_org/repo-1/"+fake.FileAt(repo, 2, 1, 8).Path]; ok {
+	if _, ok := c.Docs["demo_org/repo-1/"+fake.FileAt(repo, 2, 1, 8).Path]; ok {
 		t.Error("a .go file was indexed")
 	}
 }
@@ -293,7 +251,7 @@ func TestDocumentLevelSecurity(t *testing.T) {
 		}
 		th := fake.ThreadAt(repo, 3, false, 1, small.IssuesPerRepo, 0)
 		for _, id := range []string{repo.ID, th.ID} {
-			if got := c.docs[id].AllowAccessControl; jsonOf(t, got) != jsonOf(t, want) {
+			if got := c.Docs[id].AllowAccessControl; jsonOf(t, got) != jsonOf(t, want) {
 				t.Errorf("repo %d, %s: acl %v, want %v", r, id, got, want)
 			}
 		}
@@ -326,11 +284,11 @@ func TestGitHubApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := run(t, s, nil)
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
-	if len(c.docs) != expectedCount(cfg, 1, -1) {
-		t.Errorf("%d documents, want %d", len(c.docs), expectedCount(cfg, 1, -1))
+	if len(c.Docs) != expectedCount(cfg, 1, -1) {
+		t.Errorf("%d documents, want %d", len(c.Docs), expectedCount(cfg, 1, -1))
 	}
 	if ts.InstallationTokensMade() < 3 {
 		t.Errorf("%d installation tokens: expected renewals", ts.InstallationTokensMade())
@@ -370,11 +328,11 @@ func TestThrottling(t *testing.T) {
 	ts.Faults.Set(saasfake.FaultConfig{ThrottleEvery: 6, ThrottleStatus: 403, EpochReset: true, RetryAfter: 0, ServerErrorEvery: 7})
 	s := newSource(t, serverConfig(ts.URL), connector.Features{})
 	c, err := run(t, s, nil)
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
-	if len(c.docs) != expectedCount(cfg, 1, -1) {
-		t.Errorf("%d documents, want %d", len(c.docs), expectedCount(cfg, 1, -1))
+	if len(c.Docs) != expectedCount(cfg, 1, -1) {
+		t.Errorf("%d documents, want %d", len(c.Docs), expectedCount(cfg, 1, -1))
 	}
 	if ts.Faults.Throttled() == 0 || ts.GraphQLRateLimited() == 0 || ts.Faults.Failed() == 0 {
 		t.Errorf("throttled %d, rate limited %d, failed %d: the storm did not happen", ts.Faults.Throttled(), ts.GraphQLRateLimited(), ts.Faults.Failed())
@@ -391,11 +349,11 @@ func TestPartsThatKeepFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.incomplete) != 1 || !strings.Contains(c.incomplete[0], "GitHub files of demo_org/repo-0 (branch main)") {
-		t.Errorf("incomplete %v", c.incomplete)
+	if len(c.Incomplete) != 1 || !strings.Contains(c.Incomplete[0], "GitHub files of demo_org/repo-0 (branch main)") {
+		t.Errorf("incomplete %v", c.Incomplete)
 	}
-	if len(c.docs) != expectedCount(small, 1, 0) {
-		t.Errorf("%d documents, want %d", len(c.docs), expectedCount(small, 1, 0))
+	if len(c.Docs) != expectedCount(small, 1, 0) {
+		t.Errorf("%d documents, want %d", len(c.Docs), expectedCount(small, 1, 0))
 	}
 }
 
@@ -441,8 +399,8 @@ func TestAdvancedRules(t *testing.T) {
 	_ = json.Unmarshal([]byte(`[{"repository": "demo_org/repo-1", "filter": {"pr": "is:open", "issue": "is:closed", "path": "docs"}},
 		{"repository": "demo_org/repo-0", "filter": {"branch": "release", "issue": "is:pr is:open"}}]`), &rules)
 	c, err := run(t, s, rules)
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
 	want := map[string]bool{ts.Repo(0).ID: true, ts.Repo(1).ID: true}
 	repo1 := ts.Repo(1)
@@ -466,13 +424,13 @@ func TestAdvancedRules(t *testing.T) {
 		}
 	}
 	var got, missing []string
-	for id := range c.docs {
+	for id := range c.Docs {
 		if !want[id] {
 			got = append(got, id)
 		}
 	}
 	for id := range want {
-		if _, ok := c.docs[id]; !ok {
+		if _, ok := c.Docs[id]; !ok {
 			missing = append(missing, id)
 		}
 	}
@@ -481,9 +439,9 @@ func TestAdvancedRules(t *testing.T) {
 	}
 	// A search result has no author; a path file has no mode and type "file".
 	th := fake.ThreadAt(repo1, 3, true, 1, small.PullsPerRepo, small.BigFirst)
-	sameJSON(t, "searched pull request", c.docs[th.ID].Fields, expectedThread(ts.URL, th, false))
+	sameJSON(t, "searched pull request", c.Docs[th.ID].Fields, expectedThread(ts.URL, th, false))
 	f := fake.FileAt(repo1, 3, 1, small.FilesPerRepo)
-	sameJSON(t, "path file", c.docs["demo_org/repo-1/"+f.Path].Fields,
+	sameJSON(t, "path file", c.Docs["demo_org/repo-1/"+f.Path].Fields,
 		map[string]any{"name": "Über die Suche.md", "size": len(f.Content), "type": "file", "path": f.Path, "extension": ".md"})
 }
 
@@ -525,11 +483,11 @@ func TestCloudLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := run(t, s, nil)
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
-	if _, ok := c.docs[ts.Repo(1).ID]; !ok || len(c.docs) < 6 {
-		t.Errorf("%d documents", len(c.docs))
+	if _, ok := c.Docs[ts.Repo(1).ID]; !ok || len(c.Docs) < 6 {
+		t.Errorf("%d documents", len(c.Docs))
 	}
 }
 

@@ -88,37 +88,8 @@ const pageInfo = `pageInfo {
 
 // Fields of a pull request, as listed and as found by a search.
 func pullFields(withAuthor bool) string {
-	author := ""
-	if withAuthor {
-		author = `
-        author {
-          login
-        }`
-	}
-	return `
-        id
-        updatedAt
-        number
-        url
-        createdAt
-        closedAt
-        title
-        body
-        state
-        mergedAt` + author + `
-        assignees(first: ` + itoa(nodeSize) + `) {
-          ` + pageInfo + `
-          nodes {
-            login
-          }
-        }
-        labels(first: ` + itoa(nodeSize) + `) {
-          ` + pageInfo + `
-          nodes {
-            name
-            description
-          }
-        }
+	return itemHead + `
+        mergedAt` + authorField(withAuthor) + assigneesAndLabels() + `
         reviewRequests(first: ` + itoa(nodeSize) + `) {
           ` + pageInfo + `
           nodes {
@@ -128,16 +99,7 @@ func pullFields(withAuthor bool) string {
               }
             }
           }
-        }
-        comments(first: ` + itoa(nodeSize) + `) {
-          ` + pageInfo + `
-          nodes {
-            author {
-              login
-            }
-            body
-          }
-        }
+        }` + commentsField() + `
         reviews(first: ` + itoa(reviewsSize) + `) {
           ` + pageInfo + `
           nodes {
@@ -157,15 +119,13 @@ func pullFields(withAuthor bool) string {
         }`
 }
 
+// Fields of an issue, as listed and as found by a search.
 func issueFields(withAuthor bool) string {
-	author := ""
-	if withAuthor {
-		author = `
-        author {
-          login
-        }`
-	}
-	return `
+	return itemHead + authorField(withAuthor) + assigneesAndLabels() + commentsField()
+}
+
+// itemHead is what issues and pull requests have in common before their own fields.
+const itemHead = `
         id
         updatedAt
         number
@@ -174,7 +134,21 @@ func issueFields(withAuthor bool) string {
         closedAt
         title
         body
-        state` + author + `
+        state`
+
+// authorField selects the author; listings do, searches do not (as the original's).
+func authorField(withAuthor bool) string {
+	if !withAuthor {
+		return ""
+	}
+	return `
+        author {
+          login
+        }`
+}
+
+func assigneesAndLabels() string {
+	return `
         assignees(first: ` + itoa(nodeSize) + `) {
           ` + pageInfo + `
           nodes {
@@ -187,7 +161,11 @@ func issueFields(withAuthor bool) string {
             name
             description
           }
-        }
+        }`
+}
+
+func commentsField() string {
+	return `
         comments(first: ` + itoa(nodeSize) + `) {
           ` + pageInfo + `
           nodes {

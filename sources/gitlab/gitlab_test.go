@@ -2,10 +2,7 @@ package gitlab
 
 import (
 	"context"
-	"errors"
-	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/connectors-go/connectors/internal/saasfake"
 	fake "github.com/connectors-go/connectors/internal/saasfake/gitlab"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 var small = fake.Config{Projects: 5, IssuesPerProj: 6, MRsPerProj: 4, Releases: 3, Epics: 3, RootFiles: 130, BigFirst: 105}
@@ -36,7 +34,7 @@ func expectedCount(cfg fake.Config, version int, only map[string]bool) int {
 		if only != nil && !only[info.FullPath()] {
 			continue
 		}
-		n += 1 + fake.Count(version, cfg.IssuesPerProj) + fake.Count(version, cfg.MRsPerProj) + cfg.Releases
+		n += 1 + saasfake.Count(version, cfg.IssuesPerProj) + saasfake.Count(version, cfg.MRsPerProj) + cfg.Releases
 		if info.RootRef != "" {
 			n += 3
 		}
@@ -58,51 +56,16 @@ func TestAcceptance(t *testing.T) {
 		}, expectedCount(small, 1, nil)-3))
 }
 
-type collected struct {
-	mu         sync.Mutex
-	docs       map[string]connector.Document
-	incomplete []string
-}
-
-func (c *collected) emit(d connector.Document) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.docs[d.ID]; dup {
-		return errors.New("duplicate " + d.ID)
-	}
-	c.docs[d.ID] = d
-	return nil
-}
-
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	stored := Factory.DefaultConfiguration()
-	for k, v := range values {
-		stored[k].(map[string]any)["value"] = v
-	}
-	cfg, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.Open(t, Factory, values, connector.Env{}).(*Source)
 	s.client.BaseDelay = time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-func run(t *testing.T, s *Source) (*collected, error) {
+func run(t *testing.T, s *Source) (*sourcetest.Collected, error) {
 	t.Helper()
-	c := &collected{docs: map[string]connector.Document{}}
-	req := connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
-		c.mu.Lock()
-		c.incomplete = append(c.incomplete, scope+": "+cause.Error())
-		c.mu.Unlock()
-	}}
-	return c, s.Docs(context.Background(), req, c.emit)
+	return sourcetest.Run(s, nil)
 }
 
 func sameJSON(t *testing.T, what string, got, want any) {
@@ -176,12 +139,12 @@ func TestDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := expectedCount(small, 1, nil); len(c.docs) != want || len(c.incomplete) > 0 {
-		t.Fatalf("%d documents (want %d), incomplete %v", len(c.docs), want, c.incomplete)
+	if want := expectedCount(small, 1, nil); len(c.Docs) != want || len(c.Incomplete) > 0 {
+		t.Fatalf("%d documents (want %d), incomplete %v", len(c.Docs), want, c.Incomplete)
 	}
 	web := ts.URL
 	p := ts.Project(1)
-	pd := c.docs["project_1001"]
+	pd := c.Docs["project_1001"]
 	if pd.Timestamp != fake.Time(*p.LastActivity) {
 		t.Errorf("project timestamp %s", pd.Timestamp)
 	}
@@ -196,7 +159,7 @@ func TestDocuments(t *testing.T) {
 	if is.Closed != nil {
 		closed = fake.Time(*is.Closed)
 	}
-	sameJSON(t, "issue", c.docs["issue_1001_1"].Fields, map[string]any{"type": "Issue", "iid": 1, "title": is.Title, "description": nullable(is.Desc),
+	sameJSON(t, "issue", c.Docs["issue_1001_1"].Fields, map[string]any{"type": "Issue", "iid": 1, "title": is.Title, "description": nullable(is.Desc),
 		"state": is.State, "created_at": fake.Time(is.Created), "updated_at": fake.Time(is.Updated), "closed_at": closed,
 		"web_url": web + "/" + p.FullPath() + "/-/issues/1", "author": au, "author_name": an, "assignees": names(is.Assignees),
 		"labels": strs(is.Labels), "notes": expectedNotes(is.ID, is.Discussions, is.Created, false), "project_id": "1001", "project_path": p.FullPath()})
@@ -204,7 +167,7 @@ func TestDocuments(t *testing.T) {
 	mr := fake.MRAt(p, 1, 1, small.MRsPerProj, small.BigFirst)
 	au, an = username(mr.Author)
 	mu, _ := username(mr.MergeUser)
-	sameJSON(t, "merge request", c.docs["mr_1001_1"].Fields, map[string]any{"type": "Merge Request", "project_id": "1001", "project_path": p.FullPath(),
+	sameJSON(t, "merge request", c.Docs["mr_1001_1"].Fields, map[string]any{"type": "Merge Request", "project_id": "1001", "project_path": p.FullPath(),
 		"iid": 1, "title": mr.Title, "description": nullable(mr.Desc), "state": mr.State, "created_at": fake.Time(mr.Created), "updated_at": fake.Time(mr.Updated),
 		"merged_at": fake.Time(*mr.Merged), "closed_at": nil, "web_url": web + "/" + p.FullPath() + "/-/merge_requests/1", "source_branch": mr.Source,
 		"target_branch": "main", "author": au, "author_name": an, "assignees": names(mr.Assignees), "reviewers": names(mr.Reviewers),
@@ -212,7 +175,7 @@ func TestDocuments(t *testing.T) {
 
 	r := fake.ReleaseAt(p, 1)
 	au, an = username(r.Author)
-	rel := c.docs["release_1001_v1.1.0"]
+	rel := c.Docs["release_1001_v1.1.0"]
 	sameJSON(t, "release", rel.Fields, map[string]any{"type": "Release", "project_id": "1001", "project_path": p.FullPath(), "tag_name": "v1.1.0",
 		"name": r.Name, "description": r.Desc, "created_at": fake.Time(r.Created), "released_at": fake.Time(*r.Released), "author": au, "author_name": an,
 		"milestones": strs(r.Milestones), "asset_count": len(r.Links) + 4, "commit_sha": r.CommitSHA, "commit_title": "Release v1.1.0",
@@ -220,7 +183,7 @@ func TestDocuments(t *testing.T) {
 	if rel.Timestamp != fake.Time(*r.Released) {
 		t.Errorf("release timestamp %s", rel.Timestamp)
 	}
-	if r3 := c.docs["release_1001_v1.3.0"]; r3.Timestamp != fake.Time(fake.ReleaseAt(p, 3).Created) {
+	if r3 := c.Docs["release_1001_v1.3.0"]; r3.Timestamp != fake.Time(fake.ReleaseAt(p, 3).Created) {
 		t.Errorf("an unreleased release is stamped with its creation: %s", r3.Timestamp)
 	}
 
@@ -228,7 +191,7 @@ func TestDocuments(t *testing.T) {
 	e := fake.EpicAt(g, 2)
 	parent, next := fake.EpicAt(g, 1), fake.EpicAt(g, 3)
 	au, an = username(e.Author)
-	sameJSON(t, "epic", c.docs["epic_demo-group_sub_2"].Fields, map[string]any{"type": "Epic", "iid": 2, "title": e.Title, "description": e.Desc,
+	sameJSON(t, "epic", c.Docs["epic_demo-group_sub_2"].Fields, map[string]any{"type": "Epic", "iid": 2, "title": e.Title, "description": e.Desc,
 		"state": "OPEN", "created_at": fake.Time(e.Created), "updated_at": fake.Time(e.Updated), "closed_at": nil,
 		"web_url": web + "/groups/" + g + "/-/epics/2", "author": au, "author_name": an, "assignees": []any{}, "labels": strs(e.Labels),
 		"notes": expectedNotes(e.ID, e.Discussions, e.Created, false), "group_id": "demo-group_sub", "group_path": g,
@@ -236,19 +199,14 @@ func TestDocuments(t *testing.T) {
 		"linked_items": []any{map[string]any{"link_id": "gid://gitlab/WorkItems::RelatedWorkItemLink/2", "link_type": "relates_to",
 			"link_created_at": fake.Time(e.Created), "link_updated_at": fake.Time(e.Updated), "work_item_id": next.ID, "work_item_iid": 3, "work_item_title": next.Title}}})
 
-	readme := c.docs["file_1001_Readme.rst"]
+	readme := c.Docs["file_1001_Readme.rst"]
 	sameJSON(t, "readme", readme.Fields, map[string]any{"type": "File", "project_id": "1001", "project_path": p.FullPath(), "file_path": "Readme.rst",
 		"file_name": "Readme.rst", "extension": ".rst", "web_url": web + "/" + p.FullPath() + "/-/blob/main/Readme.rst"})
-	rc, err := readme.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(rc)
-	rc.Close()
-	if want := fake.RootEntries(p, 1, 0)[1].Content; string(b) != want {
+	b := sourcetest.Content(t, readme)
+	if want := fake.RootEntries(p, 1, 0)[1].Content; b != want {
 		t.Errorf("README content %q", b)
 	}
-	if d := c.docs["file_1001_README"]; d.Content != nil || d.Fields["extension"] != "" {
+	if d := c.Docs["file_1001_README"]; d.Content != nil || d.Fields["extension"] != "" {
 		t.Errorf("a README without extension has no content to extract: %+v", d)
 	}
 }
@@ -263,8 +221,8 @@ func TestConfiguredProjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := run(t, s)
-	if err != nil || len(c.docs) != expectedCount(small, 1, only) {
-		t.Fatalf("%v: %d documents, want %d", err, len(c.docs), expectedCount(small, 1, only))
+	if err != nil || len(c.Docs) != expectedCount(small, 1, only) {
+		t.Fatalf("%v: %d documents, want %d", err, len(c.Docs), expectedCount(small, 1, only))
 	}
 	bad := newSource(t, map[string]any{"token": fake.Token, "projects": "nope/x," + ts.Project(0).FullPath() + ",a/b"})
 	err = bad.ValidateConfig(context.Background())
@@ -285,11 +243,11 @@ func TestThrottling(t *testing.T) {
 	ts.Faults.Set(saasfake.FaultConfig{ThrottleEvery: 5, RetryAfter: 0, ServerErrorEvery: 7})
 	s := newSource(t, map[string]any{"token": fake.Token, "projects": "*"})
 	c, err := run(t, s)
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
-	if len(c.docs) != expectedCount(cfg, 1, nil) || ts.Faults.Throttled() == 0 || ts.Faults.Failed() == 0 {
-		t.Errorf("%d documents (want %d), throttled %d, failed %d", len(c.docs), expectedCount(cfg, 1, nil), ts.Faults.Throttled(), ts.Faults.Failed())
+	if len(c.Docs) != expectedCount(cfg, 1, nil) || ts.Faults.Throttled() == 0 || ts.Faults.Failed() == 0 {
+		t.Errorf("%d documents (want %d), throttled %d, failed %d", len(c.Docs), expectedCount(cfg, 1, nil), ts.Faults.Throttled(), ts.Faults.Failed())
 	}
 }
 
@@ -300,11 +258,11 @@ func TestEpicsForbidden(t *testing.T) {
 	ts := fake.NewTestServer(t, cfg)
 	pointAt(t, ts.URL)
 	c, err := run(t, newSource(t, map[string]any{"token": fake.Token, "projects": "*"}))
-	if err != nil || len(c.incomplete) > 0 {
-		t.Fatalf("%v %v", err, c.incomplete)
+	if err != nil || len(c.Incomplete) > 0 {
+		t.Fatalf("%v %v", err, c.Incomplete)
 	}
-	if want := expectedCount(cfg, 1, nil) - 2*cfg.Epics; len(c.docs) != want {
-		t.Errorf("%d documents, want %d", len(c.docs), want)
+	if want := expectedCount(cfg, 1, nil) - 2*cfg.Epics; len(c.Docs) != want {
+		t.Errorf("%d documents, want %d", len(c.Docs), want)
 	}
 }
 
@@ -318,11 +276,11 @@ func TestPartsThatKeepFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.incomplete) != 1 || !strings.Contains(c.incomplete[0], "GitLab README files of demo-group/project-0") {
-		t.Errorf("incomplete %v", c.incomplete)
+	if len(c.Incomplete) != 1 || !strings.Contains(c.Incomplete[0], "GitLab README files of demo-group/project-0") {
+		t.Errorf("incomplete %v", c.Incomplete)
 	}
-	if want := expectedCount(small, 1, nil) - 3; len(c.docs) != want {
-		t.Errorf("%d documents, want %d", len(c.docs), want)
+	if want := expectedCount(small, 1, nil) - 3; len(c.Docs) != want {
+		t.Errorf("%d documents, want %d", len(c.Docs), want)
 	}
 }
 

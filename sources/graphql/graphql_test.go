@@ -15,6 +15,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/sources/graphql/graphqltest"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 const pagedQuery = `query Users($cursor: String) {
@@ -36,35 +37,12 @@ func pagedConfig(endpoint string) map[string]any {
 
 func newSource(t *testing.T, cfg map[string]any) *Source {
 	t.Helper()
-	stored, err := Factory.ConfigurationWith(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := Factory.New(c, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src.(*Source)
+	return sourcetest.OpenValid(t, Factory, cfg, connector.Env{}).(*Source)
 }
 
 func collect(t *testing.T, src *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var docs []connector.Document
-	if err := src.Docs(context.Background(), req, func(d connector.Document) error {
-		docs = append(docs, d)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return docs
+	return sourcetest.Collect(t, src, req)
 }
 
 func TestAcceptance(t *testing.T) {

@@ -2,13 +2,10 @@ package jira
 
 import (
 	"context"
-	"errors"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	fake "github.com/connectors-go/connectors/internal/saasfake/atlassian"
 	atl "github.com/connectors-go/connectors/sources/internal/atlassian"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 var small = fake.Config{Projects: 3, IssuesPerProject: 12, AttachmentsPerIssue: 1, Users: 14, MaxResults: 5}
@@ -43,46 +41,11 @@ func TestAcceptanceDataCenterToken(t *testing.T) {
 	}, connectortest.ExpectDocs(2+14+14))
 }
 
-type collected struct {
-	mu         sync.Mutex
-	docs       map[string]connector.Document
-	incomplete []string
-}
-
-func (c *collected) emit(d connector.Document) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, dup := c.docs[d.ID]; dup {
-		return errors.New("duplicate " + d.ID)
-	}
-	c.docs[d.ID] = d
-	return nil
-}
-
-func run(t *testing.T, values map[string]any, features connector.Features, rules any) (*collected, *Source, error) {
+func run(t *testing.T, values map[string]any, features connector.Features, rules any) (*sourcetest.Collected, *Source, error) {
 	t.Helper()
-	stored := Factory.DefaultConfiguration()
-	for k, v := range values {
-		stored[k].(map[string]any)["value"] = v
-	}
-	cfg, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{Features: features})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.Open(t, Factory, values, connector.Env{Features: features}).(*Source)
 	s.client.BaseDelay = time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
-	c := &collected{docs: map[string]connector.Document{}}
-	req := connector.DocsRequest{AdvancedRules: rules, OnIncomplete: func(scope string, cause error) {
-		c.mu.Lock()
-		c.incomplete = append(c.incomplete, scope+": "+cause.Error())
-		c.mu.Unlock()
-	}}
-	err = s.Docs(context.Background(), req, c.emit)
+	c, err := sourcetest.Run(s, rules)
 	return c, s, err
 }
 
@@ -104,11 +67,11 @@ func TestDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.docs) != smallDocs || len(c.incomplete) > 0 {
-		t.Fatalf("%d documents (want %d), incomplete %v", len(c.docs), smallDocs, c.incomplete)
+	if len(c.Docs) != smallDocs || len(c.Incomplete) > 0 {
+		t.Fatalf("%d documents (want %d), incomplete %v", len(c.Docs), smallDocs, c.Incomplete)
 	}
 	is := fake.IssueAt(1, 7, 1, small.IssuesPerProject)
-	d, ok := c.docs["Project 2-PRJ2-7"]
+	d, ok := c.Docs["Project 2-PRJ2-7"]
 	if !ok {
 		t.Fatal("no document Project 2-PRJ2-7")
 	}
@@ -128,23 +91,18 @@ func TestDocuments(t *testing.T) {
 		t.Errorf("Custom_Fields %s, want %s", got, want)
 	}
 	att := fake.IssueAttachment(is, 0)
-	a := c.docs["PRJ2-7-"+att.ID]
+	a := c.Docs["PRJ2-7-"+att.ID]
 	if got, want := jsonOf(t, a.Fields), `{"Type":"Attachment","issue":"PRJ2-7","size":`+strconv.Itoa(len(att.Content))+`,"title":"`+att.Filename+`"}`; got != want {
 		t.Errorf("attachment fields %s, want %s", got, want)
 	}
 	if a.Timestamp != fake.JiraTime(att.Created) || a.Content == nil || a.Content.Size != int64(len(att.Content)) {
 		t.Fatalf("attachment %+v", a)
 	}
-	rc, err := a.Content.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(body) != att.Content {
+	body := sourcetest.Content(t, a)
+	if body != att.Content {
 		t.Errorf("content %q", body)
 	}
-	p := c.docs["project-10001"]
+	p := c.Docs["project-10001"]
 	if p.Fields["Key"] != "PRJ2" || p.Fields["Type"] != "Project" || atl.Str(p.Fields["Project"], "name") != "Project 2" {
 		t.Errorf("project %v", p.Fields)
 	}
@@ -177,7 +135,7 @@ func TestDocumentLevelSecurity(t *testing.T) {
 	sort.Strings(project)
 	check := func(id string, want []string) {
 		t.Helper()
-		got := c.docs[id].AllowAccessControl
+		got := c.Docs[id].AllowAccessControl
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: _allow_access_control\n got %v\nwant %v", id, got, want)
 		}
@@ -274,8 +232,8 @@ func TestThrottlingAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.docs) != smallDocs || len(c.incomplete) != 0 {
-		t.Fatalf("under throttling: %d documents (want %d), incomplete %v", len(c.docs), smallDocs, c.incomplete)
+	if len(c.Docs) != smallDocs || len(c.Incomplete) != 0 {
+		t.Fatalf("under throttling: %d documents (want %d), incomplete %v", len(c.Docs), smallDocs, c.Incomplete)
 	}
 	if ts.Faults.Throttled() == 0 || ts.Faults.Failed() == 0 {
 		t.Fatal("no faults were injected")
@@ -288,12 +246,12 @@ func TestThrottlingAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.incomplete) != 2 || !strings.Contains(c.incomplete[0]+c.incomplete[1], "Jira project PRJ2") ||
-		!strings.Contains(c.incomplete[0]+c.incomplete[1], "Jira issue PRJ3-4") {
-		t.Errorf("incomplete %v", c.incomplete)
+	if len(c.Incomplete) != 2 || !strings.Contains(c.Incomplete[0]+c.Incomplete[1], "Jira project PRJ2") ||
+		!strings.Contains(c.Incomplete[0]+c.Incomplete[1], "Jira issue PRJ3-4") {
+		t.Errorf("incomplete %v", c.Incomplete)
 	}
-	if _, ok := c.docs["project-10001"]; ok || len(c.docs) != smallDocs-1-2 {
-		t.Errorf("%d documents", len(c.docs))
+	if _, ok := c.Docs["project-10001"]; ok || len(c.Docs) != smallDocs-1-2 {
+		t.Errorf("%d documents", len(c.Docs))
 	}
 }
 
@@ -304,10 +262,10 @@ func TestAdvancedRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.docs) != 24 {
-		t.Errorf("%d documents for project = PRJ3, want 12 issues and 12 attachments", len(c.docs))
+	if len(c.Docs) != 24 {
+		t.Errorf("%d documents for project = PRJ3, want 12 issues and 12 attachments", len(c.Docs))
 	}
-	for id := range c.docs {
+	for id := range c.Docs {
 		if strings.HasPrefix(id, "project-") {
 			t.Errorf("advanced rules index no projects, got %s", id)
 		}

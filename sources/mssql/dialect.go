@@ -6,13 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	mssqldb "github.com/microsoft/go-mssqldb"
 	"github.com/microsoft/go-mssqldb/msdsn"
@@ -22,34 +18,39 @@ import (
 
 // settings are the connection settings of the configuration.
 type settings struct {
-	host, user, password, database, schema string
-	port                                   int
-	sslEnabled, validateHost               bool
-	sslCA                                  string
-	maxConns                               int
+	sqlcore.Conn
+	schema       string
+	validateHost bool
 }
 
 // dialect is SQL Server through go-mssqldb. Cancelling a statement's context sends the
 // server an attention, which stops it.
 type dialect struct {
-	s  settings
-	mu sync.Mutex
-	db *sql.DB
+	s    settings
+	pool *sqlcore.DBPool
 }
 
-func newDialect(s settings) *dialect { return &dialect{s: s} }
+func newDialect(s settings) *dialect {
+	d := &dialect{s: s}
+	d.pool = sqlcore.NewDBPool(s.MaxConns, func() (*sql.DB, error) {
+		cfg, err := d.connConfig()
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(mssqldb.NewConnectorConfig(cfg)), nil
+	})
+	return d
+}
 
 func (d *dialect) Product() string { return "SQL Server" }
-
-func (d *dialect) addr() string { return net.JoinHostPort(d.s.host, strconv.Itoa(d.s.port)) }
 
 // connConfig is the driver configuration of the settings.
 func (d *dialect) connConfig() (msdsn.Config, error) {
 	q := url.Values{}
-	q.Set("database", d.s.database)
+	q.Set("database", d.s.Database)
 	q.Set("app name", "elastic-connectors")
 	q.Set("dial timeout", "30")
-	if d.s.sslEnabled {
+	if d.s.SSLEnabled {
 		q.Set("encrypt", "true")
 	} else {
 		// The original (pytds without a CA file) does not verify anything; the login is
@@ -57,13 +58,13 @@ func (d *dialect) connConfig() (msdsn.Config, error) {
 		q.Set("encrypt", "false")
 		q.Set("TrustServerCertificate", "true")
 	}
-	u := url.URL{Scheme: "sqlserver", User: url.UserPassword(d.s.user, d.s.password), Host: d.addr(), RawQuery: q.Encode()}
+	u := url.URL{Scheme: "sqlserver", User: url.UserPassword(d.s.User, d.s.Password), Host: d.s.Addr(), RawQuery: q.Encode()}
 	cfg, err := msdsn.Parse(u.String())
 	if err != nil {
 		return cfg, err
 	}
-	if d.s.sslEnabled {
-		tc, err := sqlcore.TLSConfig(d.s.sslCA, d.s.host, d.s.validateHost)
+	if d.s.SSLEnabled {
+		tc, err := sqlcore.TLSConfig(d.s.SSLCA, d.s.Host, d.s.validateHost)
 		if err != nil {
 			return cfg, err
 		}
@@ -72,97 +73,37 @@ func (d *dialect) connConfig() (msdsn.Config, error) {
 	return cfg, nil
 }
 
-func (d *dialect) connect() (*sql.DB, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil {
-		return d.db, nil
-	}
-	cfg, err := d.connConfig()
-	if err != nil {
-		return nil, err
-	}
-	db := sql.OpenDB(mssqldb.NewConnectorConfig(cfg))
-	db.SetMaxOpenConns(d.s.maxConns)
-	db.SetMaxIdleConns(d.s.maxConns)
-	db.SetConnMaxIdleTime(time.Minute)
-	d.db = db
-	return db, nil
-}
+func (d *dialect) connect() (*sql.DB, error) { return d.pool.DB() }
 
-func (d *dialect) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil {
-		err := d.db.Close()
-		d.db = nil
-		return err
-	}
-	return nil
-}
+func (d *dialect) Close() error { return d.pool.Close() }
 
-func (d *dialect) Ping(ctx context.Context) error {
-	db, err := d.connect()
-	if err != nil {
-		return err
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT 1+1").Scan(&n); err != nil {
-		return d.explain(err)
-	}
-	return nil
-}
+func (d *dialect) Ping(ctx context.Context) error { return d.pool.Ping(ctx, "SELECT 1+1", d.explain) }
 
 // explain names the configuration field a connection error comes from.
 func (d *dialect) explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
+	if ctxErr := sqlcore.ContextError(err); ctxErr != nil {
+		return ctxErr
 	}
 	var msErr mssqldb.Error
 	if errors.As(err, &msErr) {
 		switch msErr.Number {
 		case 18456:
-			return sqlcore.FieldErr("password", nil, "SQL Server rejected the login of user %q: check \"username\" and \"password\"", d.s.user)
+			return sqlcore.FieldErr("password", nil, "SQL Server rejected the login of user %q: check \"username\" and \"password\"", d.s.User)
 		case 4060:
-			return sqlcore.FieldErr("database", nil, "database %q does not exist on %s or user %q may not open it", d.s.database, d.addr(), d.s.user)
+			return sqlcore.FieldErr("database", nil, "database %q does not exist on %s or user %q may not open it", d.s.Database, d.s.Addr(), d.s.User)
 		case 18452, 18470, 18486:
-			return sqlcore.FieldErr("username", nil, "SQL Server does not accept user %q: %s", d.s.user, msErr.Message)
+			return sqlcore.FieldErr("username", nil, "SQL Server does not accept user %q: %s", d.s.User, msErr.Message)
 		}
 		return fmt.Errorf("%s (SQL Server error %d)", msErr.Message, msErr.Number)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return sqlcore.FieldErr("host", nil, "cannot resolve host %q: %s", d.s.host, dnsErr.Err)
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return sqlcore.FieldErr("port", nil, "nothing accepts connections at %s: check the host and port", d.addr())
-	}
-	var unknownCA x509.UnknownAuthorityError
 	var badHost x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &unknownCA):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not signed by the configured SSL certificate (%v)", unknownCA)
-	case errors.As(err, &badHost):
-		return sqlcore.FieldErr("validate_host", nil, "the server's certificate is not valid for host %q (%v); fix the host or turn off host validation", d.s.host, badHost)
-	case errors.As(err, &invalid):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not valid (%v)", invalid)
+	if errors.As(err, &badHost) {
+		return sqlcore.FieldErr("validate_host", nil, "the server's certificate is not valid for host %q (%v); fix the host or turn off host validation", d.s.Host, badHost)
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		return sqlcore.FieldErr("host", nil, "no answer from %s within the connection timeout: check the host, port and firewalls", d.addr())
-	}
-	var fe *sqlcore.FieldError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return fmt.Errorf("cannot connect to %s: %w", d.addr(), err)
+	return sqlcore.ExplainConnect(err, d.s.Host, d.s.Addr())
 }
 
 func (d *dialect) CheckScope(ctx context.Context) error {
@@ -175,7 +116,7 @@ func (d *dialect) CheckScope(ctx context.Context) error {
 		return d.explain(err)
 	}
 	if !id.Valid {
-		return sqlcore.FieldErr("schema", nil, "schema %q does not exist in database %q or user %q cannot see it", d.s.schema, d.s.database, d.s.user)
+		return sqlcore.FieldErr("schema", nil, "schema %q does not exist in database %q or user %q cannot see it", d.s.schema, d.s.Database, d.s.User)
 	}
 	return nil
 }

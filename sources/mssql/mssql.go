@@ -10,7 +10,6 @@ package mssql
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/sqlcore"
@@ -52,27 +51,20 @@ var skipTables = map[string][]string{"msdb": {"sysutility_ucp_configuration_inte
 // New builds the source; it does not connect (Ping does).
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	s := settings{
-		host:         strings.TrimSpace(cfg.String("host")),
-		port:         cfg.Int("port"),
-		user:         cfg.String("username"),
-		password:     cfg.String("password"),
-		database:     cfg.String("database"),
+		Conn:         sqlcore.ReadConn(cfg, "username"),
 		schema:       cfg.String("schema"),
-		sslEnabled:   cfg.Bool("ssl_enabled"),
-		sslCA:        cfg.String("ssl_ca"),
 		validateHost: cfg.Bool("validate_host"),
-		maxConns:     sqlcore.DefaultConcurrency + 2,
 	}
 	return sqlcore.NewRulesSource(sqlcore.Config{
 		Dialect:     newDialect(s),
-		Layout:      Layout(s.database, s.schema),
+		Layout:      Layout(s.Database, s.schema),
 		Tables:      cfg.List("tables"),
 		FetchSize:   cfg.Int("fetch_size"),
 		RetryCount:  cfg.Int("retry_count"),
-		PingFailure: fmt.Sprintf("Can't connect to Microsoft SQL on %s:", s.host),
-		Scope:       fmt.Sprintf("schema %q of database %q", s.schema, s.database),
+		PingFailure: fmt.Sprintf("Can't connect to Microsoft SQL on %s:", s.Host),
+		Scope:       fmt.Sprintf("schema %q of database %q", s.schema, s.Database),
 		SkipTable: func(name string) bool {
-			for _, t := range skipTables[s.database] {
+			for _, t := range skipTables[s.Database] {
 				if t == name {
 					return true
 				}

@@ -133,7 +133,7 @@ func TestCursorSQL(t *testing.T) {
 }
 
 func TestExplainAndClassify(t *testing.T) {
-	d := newDialect(settings{host: "db.example", port: 1433, user: "sa", password: "s3cret", database: "xe", schema: "dbo"})
+	d := newDialect(settings{Conn: sqlcore.Conn{Host: "db.example", Port: 1433, User: "sa", Password: "s3cret", Database: "xe"}, schema: "dbo"})
 	tests := []struct {
 		err   error
 		field string
@@ -169,7 +169,7 @@ func TestExplainAndClassify(t *testing.T) {
 }
 
 func TestConnConfig(t *testing.T) {
-	d := newDialect(settings{host: "db.example", port: 1433, user: "sa", password: "p@ss;word", database: "my db"})
+	d := newDialect(settings{Conn: sqlcore.Conn{Host: "db.example", Port: 1433, User: "sa", Password: "p@ss;word", Database: "my db"}})
 	cfg, err := d.connConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestConnConfig(t *testing.T) {
 	if cfg.Host != "db.example" || cfg.Port != 1433 || cfg.User != "sa" || cfg.Password != "p@ss;word" || cfg.Database != "my db" {
 		t.Errorf("config %+v", cfg)
 	}
-	d.s.sslEnabled, d.s.sslCA = true, "not a certificate"
+	d.s.SSLEnabled, d.s.SSLCA = true, "not a certificate"
 	if _, err := d.connConfig(); err == nil || !strings.Contains(err.Error(), `"ssl_ca"`) {
 		t.Errorf("bad CA: %v", err)
 	}

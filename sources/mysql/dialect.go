@@ -2,15 +2,12 @@ package mysql
 
 import (
 	"context"
-	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -21,42 +18,34 @@ import (
 
 // settings are the connection settings of the configuration.
 type settings struct {
-	host, user, password, database string
-	port                           int
-	sslEnabled                     bool
-	sslCA                          string
-	maxConns                       int
+	sqlcore.Conn
 }
 
 // dialect is MySQL and MariaDB through go-sql-driver/mysql, always on the text protocol (the
 // original's PyMySQL reads text, and the values must be the same).
 type dialect struct {
-	s settings
-
-	mu     sync.Mutex
-	db     *sql.DB
-	closed bool
-	kills  sync.WaitGroup
+	s    settings
+	pool *sqlcore.DBPool
 }
 
-func newDialect(s settings) *dialect { return &dialect{s: s} }
+func newDialect(s settings) *dialect {
+	d := &dialect{s: s}
+	d.pool = sqlcore.NewDBPool(s.MaxConns, d.open)
+	return d
+}
 
 func (d *dialect) Product() string { return "MySQL" }
 
-func (d *dialect) addr() string { return net.JoinHostPort(d.s.host, strconv.Itoa(d.s.port)) }
+func (d *dialect) connect() (*sql.DB, error) { return d.pool.DB() }
 
-func (d *dialect) connect() (*sql.DB, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil {
-		return d.db, nil
-	}
+// open builds the pool of the settings.
+func (d *dialect) open() (*sql.DB, error) {
 	cfg := gomysql.NewConfig()
-	cfg.User = d.s.user
-	cfg.Passwd = d.s.password
+	cfg.User = d.s.User
+	cfg.Passwd = d.s.Password
 	cfg.Net = "tcp"
-	cfg.Addr = d.addr()
-	cfg.DBName = d.s.database
+	cfg.Addr = d.s.Addr()
+	cfg.DBName = d.s.Database
 	cfg.Timeout = 30 * time.Second
 	// Keep every statement on the text protocol: placeholders are filled in client side.
 	cfg.InterpolateParams = true
@@ -68,8 +57,8 @@ func (d *dialect) connect() (*sql.DB, error) {
 		// before the server gives up writing to us.
 		"net_write_timeout": "3600",
 	}
-	if d.s.sslEnabled {
-		tc, err := sqlcore.TLSConfig(d.s.sslCA, d.s.host, true)
+	if d.s.SSLEnabled {
+		tc, err := sqlcore.TLSConfig(d.s.SSLCA, d.s.Host, true)
 		if err != nil {
 			return nil, err
 		}
@@ -79,40 +68,16 @@ func (d *dialect) connect() (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(conn)
-	db.SetMaxOpenConns(d.s.maxConns)
-	db.SetMaxIdleConns(d.s.maxConns)
-	db.SetConnMaxIdleTime(time.Minute)
-	d.db = db
-	return db, nil
+	return sql.OpenDB(conn), nil
 }
 
-func (d *dialect) Close() error {
-	d.mu.Lock()
-	d.closed = true
-	db := d.db
-	d.db = nil
-	d.mu.Unlock()
-	d.kills.Wait()
-	if db != nil {
-		return db.Close()
-	}
-	return nil
-}
+// Close waits for the statements being killed, then closes the pool.
+func (d *dialect) Close() error { return d.pool.Close() }
 
-func (d *dialect) Ping(ctx context.Context) error {
-	db, err := d.connect()
-	if err != nil {
-		return err
-	}
-	if err := db.PingContext(ctx); err != nil {
-		return d.explain(err)
-	}
-	return nil
-}
+func (d *dialect) Ping(ctx context.Context) error { return d.pool.Ping(ctx, "", d.explain) }
 
 func (d *dialect) databaseMissing() error {
-	return sqlcore.FieldErr("database", nil, "The database '%s' is either not present or not accessible for the user '%s'.", d.s.database, d.s.user)
+	return sqlcore.FieldErr("database", nil, "The database '%s' is either not present or not accessible for the user '%s'.", d.s.Database, d.s.User)
 }
 
 // explain names the configuration field a connection error comes from.
@@ -120,53 +85,25 @@ func (d *dialect) explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
+	if ctxErr := sqlcore.ContextError(err); ctxErr != nil {
+		return ctxErr
 	}
 	var myErr *gomysql.MySQLError
 	if errors.As(err, &myErr) {
 		switch myErr.Number {
 		case 1045:
-			return sqlcore.FieldErr("password", nil, "MySQL denied access to user %q: check \"user\" and \"password\"", d.s.user)
+			return sqlcore.FieldErr("password", nil, "MySQL denied access to user %q: check \"user\" and \"password\"", d.s.User)
 		case 1044, 1049:
 			return d.databaseMissing()
 		case 1130:
-			return sqlcore.FieldErr("user", nil, "user %q may not connect from this host: %s", d.s.user, myErr.Message)
+			return sqlcore.FieldErr("user", nil, "user %q may not connect from this host: %s", d.s.User, myErr.Message)
 		}
 		return fmt.Errorf("%s (MySQL error %d)", myErr.Message, myErr.Number)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return sqlcore.FieldErr("host", nil, "cannot resolve host %q: %s", d.s.host, dnsErr.Err)
+	if strings.Contains(err.Error(), "TLS requested but server does not support TLS") {
+		return sqlcore.FieldErr("ssl_enabled", nil, "the server at %s does not accept SSL connections", d.s.Addr())
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return sqlcore.FieldErr("port", nil, "nothing accepts connections at %s: check the host and port", d.addr())
-	}
-	var unknownCA x509.UnknownAuthorityError
-	var badHost x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &unknownCA):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not signed by the configured SSL certificate (%v)", unknownCA)
-	case errors.As(err, &badHost):
-		return sqlcore.FieldErr("host", nil, "the server's certificate is not valid for host %q (%v)", d.s.host, badHost)
-	case errors.As(err, &invalid):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not valid (%v)", invalid)
-	case strings.Contains(err.Error(), "TLS requested but server does not support TLS"):
-		return sqlcore.FieldErr("ssl_enabled", nil, "the server at %s does not accept SSL connections", d.addr())
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		return sqlcore.FieldErr("host", nil, "no answer from %s within the connection timeout: check the host, port and firewalls", d.addr())
-	}
-	var fe *sqlcore.FieldError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return fmt.Errorf("cannot connect to %s: %w", d.addr(), err)
+	return sqlcore.ExplainConnect(err, d.s.Host, d.s.Addr())
 }
 
 func (d *dialect) CheckScope(ctx context.Context) error {
@@ -175,7 +112,7 @@ func (d *dialect) CheckScope(ctx context.Context) error {
 		return err
 	}
 	var name string
-	err = db.QueryRowContext(ctx, "SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?", d.s.database).Scan(&name)
+	err = db.QueryRowContext(ctx, "SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?", d.s.Database).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d.databaseMissing()
 	}
@@ -210,7 +147,7 @@ func (quietLogger) Print(...any) {}
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
 func (d *dialect) qualified(table string) string {
-	return quoteIdent(d.s.database) + "." + quoteIdent(table)
+	return quoteIdent(d.s.Database) + "." + quoteIdent(table)
 }
 
 func (d *dialect) Tables(ctx context.Context) ([]string, error) {
@@ -218,7 +155,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?", d.s.database)
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?", d.s.Database)
 	if err != nil {
 		return nil, d.explain(err)
 	}
@@ -257,7 +194,7 @@ func (d *dialect) Table(ctx context.Context, name string) (*sqlcore.Table, error
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-		d.s.database, name).Scan(&n); err != nil {
+		d.s.Database, name).Scan(&n); err != nil {
 		return nil, d.explain(err)
 	}
 	if n == 0 {
@@ -265,7 +202,7 @@ func (d *dialect) Table(ctx context.Context, name string) (*sqlcore.Table, error
 	}
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE
 		FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_KEY = 'PRI'
-		ORDER BY ORDINAL_POSITION`, d.s.database, name)
+		ORDER BY ORDINAL_POSITION`, d.s.Database, name)
 	if err != nil {
 		return nil, d.explain(err)
 	}
@@ -302,7 +239,7 @@ func (d *dialect) LastChange(ctx context.Context, t *sqlcore.Table) (sqlcore.Val
 	}
 	var ts sql.NullString
 	err = db.QueryRowContext(ctx, "SELECT UPDATE_TIME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-		d.s.database, t.Name).Scan(&ts)
+		d.s.Database, t.Name).Scan(&ts)
 	if err != nil || !ts.Valid {
 		return nil, err
 	}
@@ -512,15 +449,11 @@ func (d *dialect) query(ctx context.Context, sqlText string, pos []keyColumn, ar
 
 // kill stops a statement that is still running after its context was cancelled.
 func (d *dialect) kill(id int64) {
-	d.mu.Lock()
-	if d.closed || d.db == nil {
-		d.mu.Unlock()
+	db, release, ok := d.pool.Acquire()
+	if !ok {
 		return
 	}
-	db := d.db
-	d.kills.Add(1)
-	d.mu.Unlock()
-	defer d.kills.Done()
+	defer release()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _ = db.ExecContext(ctx, "KILL QUERY "+strconv.FormatInt(id, 10))

@@ -40,27 +40,18 @@ func init() { connector.Register(Factory) }
 
 // New builds the source; it does not connect (Ping does).
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
-	s := settings{
-		host:       strings.TrimSpace(cfg.String("host")),
-		port:       cfg.Int("port"),
-		user:       cfg.String("user"),
-		password:   cfg.String("password"),
-		database:   cfg.String("database"),
-		sslEnabled: cfg.Bool("ssl_enabled"),
-		sslCA:      cfg.String("ssl_ca"),
-		maxConns:   sqlcore.DefaultConcurrency + 2,
-	}
+	s := settings{sqlcore.ReadConn(cfg, "user")}
 	return sqlcore.NewRulesSource(sqlcore.Config{
 		Dialect:     newDialect(s),
 		Layout:      Layout(),
 		Tables:      cfg.List("tables"),
 		FetchSize:   cfg.Int("fetch_size"),
 		RetryCount:  cfg.Int("retry_count"),
-		PingFailure: fmt.Sprintf("Can't connect to MySQL on %s:", s.host),
-		Scope:       fmt.Sprintf("database %q", s.database),
+		PingFailure: fmt.Sprintf("Can't connect to MySQL on %s:", s.Host),
+		Scope:       fmt.Sprintf("database %q", s.Database),
 		MissingTables: func(missing []string) error {
 			return sqlcore.FieldErr("tables", nil, "The tables '%s' are either not present or not accessible for user '%s'.",
-				strings.Join(missing, ", "), s.user)
+				strings.Join(missing, ", "), s.User)
 		},
 		ValidateTables: true,
 		Log:            env.Log().With("service_type", ServiceType),

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -129,16 +128,6 @@ func TestSharedSuite(t *testing.T) {
 			"password": "wrong-password",
 			"database": "no_such_database",
 		},
-		TLS: func(map[string]any) map[string]any {
-			s := backend(t)
-			if s.ca == "" {
-				return nil
-			}
-			pem, err := os.ReadFile(s.ca)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return map[string]any{"ssl_enabled": true, "ssl_ca": string(pem)}
-		},
+		TLS: func(map[string]any) map[string]any { return sqltest.TLSValues(t, backend(t).ca) },
 	})
 }

@@ -8,9 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	goora "github.com/sijms/go-ora/v2"
 	"github.com/sijms/go-ora/v2/network"
@@ -20,25 +18,31 @@ import (
 
 // settings are the connection settings of the configuration.
 type settings struct {
-	host, user, password       string
-	sid, serviceName, database string
-	port                       int
-	protocol, wallet           string
-	maxConns                   int
+	sqlcore.Conn     // Database is the SID or the service name
+	sid, serviceName string
+	protocol, wallet string
 }
 
 // dialect is Oracle through go-ora.
 type dialect struct {
-	s  settings
-	mu sync.Mutex
-	db *sql.DB
+	s    settings
+	pool *sqlcore.DBPool
 }
 
-func newDialect(s settings) *dialect { return &dialect{s: s} }
+func newDialect(s settings) *dialect {
+	d := &dialect{s: s}
+	d.pool = sqlcore.NewDBPool(s.MaxConns, func() (*sql.DB, error) {
+		db, err := sql.Open("oracle", d.connectionURL())
+		if err != nil {
+			// The URL holds the password: never show the driver's message about it.
+			return nil, errors.New("the connection settings cannot be turned into an Oracle connection string")
+		}
+		return db, nil
+	})
+	return d
+}
 
 func (d *dialect) Product() string { return "Oracle" }
-
-func (d *dialect) addr() string { return net.JoinHostPort(d.s.host, strconv.Itoa(d.s.port)) }
 
 // connectionURL is go-ora's URL for the settings: the original's connect descriptor (protocol,
 // host, port and SID or service name) in go-ora's form.
@@ -59,48 +63,15 @@ func (d *dialect) connectionURL() string {
 	if len(opts) == 0 {
 		opts = nil
 	}
-	return goora.BuildUrl(d.s.host, d.s.port, service, d.s.user, d.s.password, opts)
+	return goora.BuildUrl(d.s.Host, d.s.Port, service, d.s.User, d.s.Password, opts)
 }
 
-func (d *dialect) connect() (*sql.DB, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil {
-		return d.db, nil
-	}
-	db, err := sql.Open("oracle", d.connectionURL())
-	if err != nil {
-		// The URL holds the password: never show the driver's message about it.
-		return nil, errors.New("the connection settings cannot be turned into an Oracle connection string")
-	}
-	db.SetMaxOpenConns(d.s.maxConns)
-	db.SetMaxIdleConns(d.s.maxConns)
-	db.SetConnMaxIdleTime(time.Minute)
-	d.db = db
-	return db, nil
-}
+func (d *dialect) connect() (*sql.DB, error) { return d.pool.DB() }
 
-func (d *dialect) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.db != nil {
-		err := d.db.Close()
-		d.db = nil
-		return err
-	}
-	return nil
-}
+func (d *dialect) Close() error { return d.pool.Close() }
 
 func (d *dialect) Ping(ctx context.Context) error {
-	db, err := d.connect()
-	if err != nil {
-		return err
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT 1+1 FROM DUAL").Scan(&n); err != nil {
-		return d.explain(err)
-	}
-	return nil
+	return d.pool.Ping(ctx, "SELECT 1+1 FROM DUAL", d.explain)
 }
 
 func oraCode(err error) int {
@@ -116,40 +87,37 @@ func (d *dialect) explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
+	if ctxErr := sqlcore.ContextError(err); ctxErr != nil {
+		return ctxErr
 	}
 	switch oraCode(err) {
 	case 1017:
-		return sqlcore.FieldErr("password", nil, "Oracle rejected the login of user %q (ORA-01017): check \"username\" and \"password\"", d.s.user)
+		return sqlcore.FieldErr("password", nil, "Oracle rejected the login of user %q (ORA-01017): check \"username\" and \"password\"", d.s.User)
 	case 28000:
-		return sqlcore.FieldErr("username", nil, "the account of user %q is locked (ORA-28000)", d.s.user)
+		return sqlcore.FieldErr("username", nil, "the account of user %q is locked (ORA-28000)", d.s.User)
 	case 12505:
-		return sqlcore.FieldErr("sid", nil, "the listener at %s does not know SID %q (ORA-12505)", d.addr(), d.s.sid)
+		return sqlcore.FieldErr("sid", nil, "the listener at %s does not know SID %q (ORA-12505)", d.s.Addr(), d.s.sid)
 	case 12514:
-		return sqlcore.FieldErr("service_name", nil, "the listener at %s does not know service %q (ORA-12514)", d.addr(), d.s.serviceName)
+		return sqlcore.FieldErr("service_name", nil, "the listener at %s does not know service %q (ORA-12514)", d.s.Addr(), d.s.serviceName)
 	}
 	if code := oraCode(err); code != 0 {
 		return fmt.Errorf("ORA-%05d: %s", code, oraMessage(err))
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return sqlcore.FieldErr("host", nil, "cannot resolve host %q: %s", d.s.host, dnsErr.Err)
+		return sqlcore.FieldErr("host", nil, "cannot resolve host %q: %s", d.s.Host, dnsErr.Err)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return sqlcore.FieldErr("port", nil, "nothing accepts connections at %s: check the host and port", d.addr())
+		return sqlcore.FieldErr("port", nil, "nothing accepts connections at %s: check the host and port", d.s.Addr())
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return sqlcore.FieldErr("host", nil, "no answer from %s within the connection timeout: check the host, port and firewalls", d.addr())
+		return sqlcore.FieldErr("host", nil, "no answer from %s within the connection timeout: check the host, port and firewalls", d.s.Addr())
 	}
 	if strings.Contains(strings.ToLower(err.Error()), "certificate") {
-		return sqlcore.FieldErr("wallet_configuration_path", nil, "the TLS connection to %s failed: %s", d.addr(), err)
+		return sqlcore.FieldErr("wallet_configuration_path", nil, "the TLS connection to %s failed: %s", d.s.Addr(), err)
 	}
-	return fmt.Errorf("cannot connect to %s: %w", d.addr(), err)
+	return fmt.Errorf("cannot connect to %s: %w", d.s.Addr(), err)
 }
 
 func oraMessage(err error) string {
@@ -196,7 +164,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM all_tables WHERE OWNER = UPPER(:1)", d.s.user)
+	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM all_tables WHERE OWNER = UPPER(:1)", d.s.User)
 	if err != nil {
 		return nil, d.explain(err)
 	}
@@ -223,7 +191,7 @@ func (d *dialect) Table(ctx context.Context, name string) (*sqlcore.Table, error
 	for _, candidate := range []string{name, strings.ToUpper(name)} {
 		var n int
 		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM all_tables WHERE OWNER = UPPER(:1) AND TABLE_NAME = :2",
-			d.s.user, candidate).Scan(&n); err != nil {
+			d.s.User, candidate).Scan(&n); err != nil {
 			return nil, d.explain(err)
 		}
 		if n > 0 {
@@ -239,7 +207,7 @@ func (d *dialect) Table(ctx context.Context, name string) (*sqlcore.Table, error
 		JOIN all_cons_columns cols ON cons.constraint_name = cols.constraint_name AND cons.owner = cols.owner
 		JOIN all_tab_columns tc ON tc.owner = cols.owner AND tc.table_name = cols.table_name AND tc.column_name = cols.column_name
 		WHERE cols.table_name = :1 AND cons.constraint_type = 'P' AND cons.owner = UPPER(:2)
-		ORDER BY cols.position`, stored, d.s.user)
+		ORDER BY cols.position`, stored, d.s.User)
 	if err != nil {
 		return nil, d.explain(err)
 	}
@@ -270,7 +238,7 @@ func newTable(name string, info *tableInfo) *sqlcore.Table {
 }
 
 func (d *dialect) qualified(stored string) string {
-	return quoteIdent(strings.ToUpper(d.s.user)) + "." + quoteIdent(stored)
+	return quoteIdent(strings.ToUpper(d.s.User)) + "." + quoteIdent(stored)
 }
 
 // positionSQL returns the expression giving a key column's value as text and the one turning

@@ -59,20 +59,16 @@ func init() { connector.Register(Factory) }
 // New builds the source; it does not connect (Ping does).
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	s := settings{
-		host:     strings.TrimSpace(cfg.String("host")),
-		port:     cfg.Int("port"),
-		user:     cfg.String("username"),
-		password: cfg.String("password"),
+		Conn:     sqlcore.ReadConn(cfg, "username"),
 		protocol: strings.ToUpper(cfg.String("oracle_protocol")),
 		wallet:   cfg.String("wallet_configuration_path"),
-		maxConns: sqlcore.DefaultConcurrency + 2,
 	}
 	if cfg.String("connection_source") == "service_name" {
 		s.serviceName = cfg.String("service_name")
-		s.database = s.serviceName
+		s.Database = s.serviceName
 	} else {
 		s.sid = cfg.String("sid")
-		s.database = s.sid
+		s.Database = s.sid
 	}
 	log := env.Log().With("service_type", ServiceType)
 	if home := cfg.String("oracle_home"); home != "" {
@@ -80,12 +76,12 @@ func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
 	}
 	return sqlcore.NewSource(sqlcore.Config{
 		Dialect:     newDialect(s),
-		Layout:      Layout(s.database),
+		Layout:      Layout(s.Database),
 		Tables:      cfg.List("tables"),
 		FetchSize:   cfg.Int("fetch_size"),
 		RetryCount:  cfg.Int("retry_count"),
-		PingFailure: fmt.Sprintf("Can't connect to Oracle on %s:", s.host),
-		Scope:       fmt.Sprintf("the tables of user %q", strings.ToUpper(s.user)),
+		PingFailure: fmt.Sprintf("Can't connect to Oracle on %s:", s.Host),
+		Scope:       fmt.Sprintf("the tables of user %q", strings.ToUpper(s.User)),
 		Log:         log,
 	}), nil
 }

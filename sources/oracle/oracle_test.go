@@ -106,7 +106,7 @@ func TestReadTableSQL(t *testing.T) {
 }
 
 func TestConnectionURL(t *testing.T) {
-	d := newDialect(settings{host: "db.example", port: 1521, user: "scott", password: "p@ss/word", sid: "XE"})
+	d := newDialect(settings{Conn: sqlcore.Conn{Host: "db.example", Port: 1521, User: "scott", Password: "p@ss/word"}, sid: "XE"})
 	u, err := url.Parse(d.connectionURL())
 	if err != nil {
 		t.Fatal(err)
@@ -115,8 +115,7 @@ func TestConnectionURL(t *testing.T) {
 	if u.Host != "db.example:1521" || u.User.Username() != "scott" || pw != "p@ss/word" || u.Query().Get("SID") != "XE" {
 		t.Errorf("SID url %s", u.Redacted())
 	}
-	d = newDialect(settings{host: "db.example", port: 2484, user: "scott", password: "x", serviceName: "FREEPDB1",
-		protocol: "TCPS", wallet: "/etc/wallet"})
+	d = newDialect(settings{Conn: sqlcore.Conn{Host: "db.example", Port: 2484, User: "scott", Password: "x"}, serviceName: "FREEPDB1", protocol: "TCPS", wallet: "/etc/wallet"})
 	u, _ = url.Parse(d.connectionURL())
 	if u.Path != "/FREEPDB1" || u.Query().Get("SSL") != "true" || u.Query().Get("WALLET") != "/etc/wallet" {
 		t.Errorf("service url %s", u.Redacted())
@@ -124,7 +123,7 @@ func TestConnectionURL(t *testing.T) {
 }
 
 func TestExplainAndClassify(t *testing.T) {
-	d := newDialect(settings{host: "db.example", port: 1521, user: "scott", password: "s3cret", sid: "XE", serviceName: "S"})
+	d := newDialect(settings{Conn: sqlcore.Conn{Host: "db.example", Port: 1521, User: "scott", Password: "s3cret"}, sid: "XE", serviceName: "S"})
 	for code, field := range map[int]string{1017: "password", 12505: "sid", 12514: "service_name", 28000: "username"} {
 		err := d.explain(&network.OracleError{ErrCode: code, ErrMsg: "msg"})
 		if !strings.Contains(err.Error(), fmt.Sprintf("%q", field)) || strings.Contains(err.Error(), "s3cret") {

@@ -3,12 +3,10 @@ package postgresql
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,11 +23,8 @@ import (
 
 // settings are the connection settings of the configuration.
 type settings struct {
-	host, user, password, database, schema string
-	port                                   int
-	sslEnabled                             bool
-	sslCA                                  string
-	maxConns                               int
+	sqlcore.Conn
+	schema string
 }
 
 // dialect is PostgreSQL through pgx.
@@ -60,17 +55,17 @@ func (d *dialect) connect() (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	cc := cfg.ConnConfig
-	cc.Host = d.s.host
-	cc.Port = uint16(d.s.port)
-	cc.User = d.s.user
-	cc.Password = d.s.password
-	cc.Database = d.s.database
+	cc.Host = d.s.Host
+	cc.Port = uint16(d.s.Port)
+	cc.User = d.s.User
+	cc.Password = d.s.Password
+	cc.Database = d.s.Database
 	cc.ConnectTimeout = 30 * time.Second
 	cc.RuntimeParams = map[string]string{"application_name": "elastic-connectors"}
 	cc.Fallbacks = nil
 	cc.ValidateConnect = nil
-	if d.s.sslEnabled {
-		tc, err := sqlcore.TLSConfig(d.s.sslCA, d.s.host, true)
+	if d.s.SSLEnabled {
+		tc, err := sqlcore.TLSConfig(d.s.SSLCA, d.s.Host, true)
 		if err != nil {
 			return nil, err
 		}
@@ -79,14 +74,14 @@ func (d *dialect) connect() (*pgxpool.Pool, error) {
 		// asyncpg's default, sslmode=prefer: TLS without verification when the server offers
 		// it, plain otherwise.
 		cc.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // prefer mode, as the original
-		cc.Fallbacks = []*pgconn.FallbackConfig{{Host: d.s.host, Port: uint16(d.s.port)}}
+		cc.Fallbacks = []*pgconn.FallbackConfig{{Host: d.s.Host, Port: uint16(d.s.Port)}}
 	}
 	// Cancelling a query's context asks the server to stop it (pgx only closes the socket by
 	// default, leaving the query running).
 	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 5 * time.Second}
 	}
-	cfg.MaxConns = int32(d.s.maxConns)
+	cfg.MaxConns = int32(d.s.MaxConns)
 	cfg.MinConns = 0
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -123,64 +118,28 @@ func (d *dialect) explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctxErr := contextError(err); ctxErr != nil {
+	if ctxErr := sqlcore.ContextError(err); ctxErr != nil {
 		return ctxErr
 	}
-	addr := net.JoinHostPort(d.s.host, strconv.Itoa(d.s.port))
+	addr := d.s.Addr()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "28P01":
-			return sqlcore.FieldErr("password", nil, "PostgreSQL rejected the password of user %q: check \"username\" and \"password\" (%s)", d.s.user, pgErr.Message)
+			return sqlcore.FieldErr("password", nil, "PostgreSQL rejected the password of user %q: check \"username\" and \"password\" (%s)", d.s.User, pgErr.Message)
 		case "28000":
-			return sqlcore.FieldErr("username", nil, "PostgreSQL does not let user %q connect to database %q: %s", d.s.user, d.s.database, pgErr.Message)
+			return sqlcore.FieldErr("username", nil, "PostgreSQL does not let user %q connect to database %q: %s", d.s.User, d.s.Database, pgErr.Message)
 		case "3D000":
-			return sqlcore.FieldErr("database", nil, "database %q does not exist on %s", d.s.database, addr)
+			return sqlcore.FieldErr("database", nil, "database %q does not exist on %s", d.s.Database, addr)
 		case "42501":
-			return sqlcore.FieldErr("username", nil, "user %q lacks a permission: %s", d.s.user, pgErr.Message)
+			return sqlcore.FieldErr("username", nil, "user %q lacks a permission: %s", d.s.User, pgErr.Message)
 		}
 		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return sqlcore.FieldErr("host", nil, "cannot resolve host %q: %s", d.s.host, dnsErr.Err)
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return sqlcore.FieldErr("port", nil, "nothing accepts connections at %s: check the host and port", addr)
-	}
-	var unknownCA x509.UnknownAuthorityError
-	var badHost x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &unknownCA):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not signed by the configured SSL certificate (%v)", unknownCA)
-	case errors.As(err, &badHost):
-		return sqlcore.FieldErr("host", nil, "the server's certificate is not valid for host %q (%v)", d.s.host, badHost)
-	case errors.As(err, &invalid):
-		return sqlcore.FieldErr("ssl_ca", nil, "the server's certificate is not valid (%v)", invalid)
-	case strings.Contains(err.Error(), "server refused TLS connection"):
+	if strings.Contains(err.Error(), "server refused TLS connection") {
 		return sqlcore.FieldErr("ssl_enabled", nil, "the server at %s does not accept SSL connections", addr)
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		return sqlcore.FieldErr("host", nil, "no answer from %s within the connection timeout: check the host, port and firewalls", addr)
-	}
-	var fe *sqlcore.FieldError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return fmt.Errorf("cannot connect to %s: %w", addr, err)
-}
-
-// contextError returns the context error err comes from, if any.
-func contextError(err error) error {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
-	}
-	return nil
+	return sqlcore.ExplainConnect(err, d.s.Host, addr)
 }
 
 func (d *dialect) CheckScope(ctx context.Context) error {
@@ -192,13 +151,13 @@ func (d *dialect) CheckScope(ctx context.Context) error {
 	err = pool.QueryRow(ctx,
 		`SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $1`, d.s.schema).Scan(&usage)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return sqlcore.FieldErr("schema", nil, "schema %q does not exist in database %q", d.s.schema, d.s.database)
+		return sqlcore.FieldErr("schema", nil, "schema %q does not exist in database %q", d.s.schema, d.s.Database)
 	}
 	if err != nil {
 		return d.explain(err)
 	}
 	if usage == nil || !*usage {
-		return sqlcore.FieldErr("schema", nil, "user %q may not use schema %q (GRANT USAGE ON SCHEMA is missing)", d.s.user, d.s.schema)
+		return sqlcore.FieldErr("schema", nil, "user %q may not use schema %q (GRANT USAGE ON SCHEMA is missing)", d.s.User, d.s.schema)
 	}
 	return nil
 }
@@ -243,7 +202,7 @@ func (d *dialect) Tables(ctx context.Context) ([]string, error) {
 	}
 	rows, err := pool.Query(ctx,
 		`SELECT table_name FROM information_schema.tables WHERE table_catalog = $1 AND table_schema = $2`,
-		d.s.database, d.s.schema)
+		d.s.Database, d.s.schema)
 	if err != nil {
 		return nil, d.explain(err)
 	}

@@ -6,7 +6,6 @@ package postgresql
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/connectors-go/connectors/connector"
 	"github.com/connectors-go/connectors/sources/internal/sqlcore"
@@ -41,25 +40,15 @@ func init() { connector.Register(Factory) }
 
 // New builds the source; it does not connect (Ping does).
 func New(cfg *connector.Config, env connector.Env) (connector.Source, error) {
-	s := settings{
-		host:       strings.TrimSpace(cfg.String("host")),
-		port:       cfg.Int("port"),
-		user:       cfg.String("username"),
-		password:   cfg.String("password"),
-		database:   cfg.String("database"),
-		schema:     cfg.String("schema"),
-		sslEnabled: cfg.Bool("ssl_enabled"),
-		sslCA:      cfg.String("ssl_ca"),
-		maxConns:   sqlcore.DefaultConcurrency + 2,
-	}
+	s := settings{Conn: sqlcore.ReadConn(cfg, "username"), schema: cfg.String("schema")}
 	return sqlcore.NewRulesSource(sqlcore.Config{
 		Dialect:           newDialect(s),
-		Layout:            Layout(s.database, s.schema),
+		Layout:            Layout(s.Database, s.schema),
 		Tables:            cfg.List("tables"),
 		FetchSize:         cfg.Int("fetch_size"),
 		RetryCount:        cfg.Int("retry_count"),
-		PingFailure:       fmt.Sprintf("Can't connect to Postgresql on %s:", s.host),
-		Scope:             fmt.Sprintf("schema %q of database %q", s.schema, s.database),
+		PingFailure:       fmt.Sprintf("Can't connect to Postgresql on %s:", s.Host),
+		Scope:             fmt.Sprintf("schema %q of database %q", s.schema, s.Database),
 		PythonSetMessages: true,
 		Log:               env.Log().With("service_type", ServiceType),
 	}), nil

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -124,16 +123,6 @@ func TestSharedSuite(t *testing.T) {
 			"database": "no_such_database",
 			"schema":   "no_such_schema",
 		},
-		TLS: func(map[string]any) map[string]any {
-			s := backend(t)
-			if s.ca == "" {
-				return nil
-			}
-			pem, err := os.ReadFile(s.ca)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return map[string]any{"ssl_enabled": true, "ssl_ca": string(pem)}
-		},
+		TLS: func(map[string]any) map[string]any { return sqltest.TLSValues(t, backend(t).ca) },
 	})
 }

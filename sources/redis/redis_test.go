@@ -22,6 +22,7 @@ import (
 	"github.com/connectors-go/connectors/connector/connectortest"
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/faultproxy"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 )
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
@@ -64,32 +65,12 @@ func (s server) config(extra map[string]any) map[string]any {
 
 func newSource(t *testing.T, cfg map[string]any) *Source {
 	t.Helper()
-	stored, err := Factory.ConfigurationWith(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := Factory.NewConfig(stored)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := Factory.New(c, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src.(*Source)
+	return sourcetest.Open(t, Factory, cfg, connector.Env{}).(*Source)
 }
 
 func collect(t *testing.T, src *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var docs []connector.Document
-	if err := src.Docs(context.Background(), req, func(d connector.Document) error {
-		docs = append(docs, d)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return docs
+	return sourcetest.Collect(t, src, req)
 }
 
 func byKey(docs []connector.Document) map[string]connector.Document {
@@ -343,20 +324,8 @@ func TestValidateConfigAndPing(t *testing.T) {
 			src.handshakeTimeout = time.Second
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			check := func(what string, err error, want string) {
-				t.Helper()
-				switch {
-				case want == "" && err != nil:
-					t.Errorf("%s: %v", what, err)
-				case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-					t.Errorf("%s: got %v, want %q", what, err, want)
-				}
-				if err != nil && strings.Contains(err.Error(), "nope") {
-					t.Errorf("%s: the error shows the password: %v", what, err)
-				}
-			}
-			check("Ping", src.Ping(ctx), tt.ping)
-			check("ValidateConfig", src.ValidateConfig(ctx), tt.validate)
+			sourcetest.CheckError(t, "Ping", src.Ping(ctx), tt.ping, "nope")
+			sourcetest.CheckError(t, "ValidateConfig", src.ValidateConfig(ctx), tt.validate, "nope")
 		})
 	}
 }

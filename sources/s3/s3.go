@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -223,7 +224,7 @@ func (s *Source) Ping(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
-	if code(err) != "AccessDenied" || allBuckets(s.buckets) || ctx.Err() != nil {
+	if code(err) != "AccessDenied" || slices.Contains(s.buckets, "*") || ctx.Err() != nil {
 		return s.describe(err, "listing the buckets")
 	}
 	s.log.Info("The credentials may not list all buckets; checking the configured buckets one by one")
@@ -249,15 +250,6 @@ func (s *Source) checkBucket(ctx context.Context, bucket string) error {
 		return s.describe(err, fmt.Sprintf("listing bucket %q", bucket))
 	}
 	return nil
-}
-
-func allBuckets(buckets []string) bool {
-	for _, b := range buckets {
-		if b == "*" {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Source) listBuckets(ctx context.Context) ([]string, error) {
@@ -378,7 +370,7 @@ func (s *Source) scopes(ctx context.Context, req connector.DocsRequest) ([]scope
 		}
 		return out, nil
 	}
-	if allBuckets(s.buckets) {
+	if slices.Contains(s.buckets, "*") {
 		names, err := s.listBuckets(ctx)
 		if err != nil {
 			return nil, s.describe(err, "listing the buckets (configuration field \"buckets\" is \"*\")")

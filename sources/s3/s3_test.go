@@ -6,17 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,10 +27,9 @@ import (
 	"github.com/connectors-go/connectors/internal/testbackend"
 	"github.com/connectors-go/connectors/sources/internal/fielddoc"
 	"github.com/connectors-go/connectors/sources/internal/retry"
+	"github.com/connectors-go/connectors/sources/internal/sourcetest"
 	"github.com/connectors-go/connectors/sources/internal/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) { testbackend.Main(m) }
 
@@ -116,31 +112,10 @@ func uniqueBucket(prefix string) string {
 
 func newSource(t *testing.T, values map[string]any) *Source {
 	t.Helper()
-	cfg, err := connector.NewConfig(stored(configValues(values)), Factory.Fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := New(cfg, connector.Env{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := src.(*Source)
+	s := sourcetest.OpenValid(t, Factory, configValues(values), connector.Env{}).(*Source)
 	// Tests retry quickly; the policy's logic is the same.
 	s.policy.Base, s.policy.Cap = time.Millisecond, 10*time.Millisecond
-	t.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-// stored lays values over the default configuration, as the service stores it.
-func stored(values map[string]any) map[string]any {
-	out := Factory.DefaultConfiguration()
-	for k, v := range values {
-		out[k].(map[string]any)["value"] = v
-	}
-	return out
 }
 
 func configValues(values map[string]any) map[string]any {
@@ -156,17 +131,7 @@ func configValues(values map[string]any) map[string]any {
 
 func collect(t *testing.T, s *Source, req connector.DocsRequest) []connector.Document {
 	t.Helper()
-	var mu sync.Mutex
-	var docs []connector.Document
-	err := s.Docs(context.Background(), req, func(d connector.Document) error {
-		mu.Lock()
-		defer mu.Unlock()
-		docs = append(docs, d)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Docs: %v", err)
-	}
+	docs := sourcetest.Collect(t, s, req)
 	return docs
 }
 
@@ -239,64 +204,10 @@ func TestGoldenDocuments(t *testing.T) {
 		}
 		body := d.Body()
 		body["_timestamp"] = "<LastModified>"
-		content := "none"
-		if d.Content != nil {
-			content = d.Content.Name
-		}
-		body["(content)"] = content
-		got = append(got, roundTrip(t, body))
+		got = append(got, storetest.GoldenBody(t, body, d.Content))
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i]["filename"].(string) < got[j]["filename"].(string) })
-	compareGolden(t, filepath.Join("testdata", "golden.json"), got)
-}
-
-func roundTrip(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := connector.MarshalJSON(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func compareGolden(t *testing.T, path string, got []map[string]any) {
-	t.Helper()
-	data, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantData, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []map[string]any
-	if err := json.Unmarshal(wantData, &want); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		for k, wv := range want[i] {
-			if gv, ok := got[i][k]; !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
-				t.Errorf("document %d (%v): %s = %#v, golden %#v", i, want[i]["filename"], k, got[i][k], wv)
-			}
-		}
-		for k := range got[i] {
-			if _, ok := want[i][k]; !ok {
-				t.Errorf("document %d (%v): field %s is not in the golden file", i, want[i]["filename"], k)
-			}
-		}
-	}
+	storetest.CompareGolden(t, filepath.Join("testdata", "golden.json"), "filename", got)
 }
 
 func TestContent(t *testing.T) {
@@ -709,21 +620,5 @@ func TestListingMemoryIsFlat(t *testing.T) {
 	t.Setenv(EnvEndpointURL, srv.URL)
 	t.Setenv(EnvPort, "")
 	s := newSource(t, map[string]any{"buckets": "big", "page_size": 1000})
-	heap := storetest.NewLiveHeap()
-	n := 0
-	start := time.Now()
-	err := s.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
-		n++
-		if n%100_000 == 0 {
-			heap.Sample()
-		}
-		return nil
-	})
-	if err != nil || n != total {
-		t.Fatalf("%d documents, %v", n, err)
-	}
-	t.Logf("listed %d objects in %s; the live heap grew by at most %.1f MiB", n, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
-	if heap.Max() > 8<<20 {
-		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
-	}
+	storetest.CheckFlatListing(t, s, total, 100_000, "objects")
 }

@@ -141,7 +141,7 @@ func TestPagination(t *testing.T) {
 	if err := json.Unmarshal(get(t, ts, "/rest/api/2/search?jql=project=PRJ1&startAt=0", 200), &res); err != nil {
 		t.Fatal(err)
 	}
-	if want := Count(2, 25); res.Total != want || want != 24 {
+	if want := saasfake.Count(2, 25); res.Total != want || want != 24 {
 		t.Errorf("after Mutate: total %d, want %d (25 - 2 removed + 1 added)", res.Total, want)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/connectors-go/connectors/internal/saasfake"
 )
 
 func (f *Fake) routesConfluence() {
@@ -271,7 +273,7 @@ func (f *Fake) walkCQL(q cqlQuery, start int, fn func(cqlItem) bool) {
 			return
 		}
 		for n := 1; n <= cfg.PagesPerSpace+1; n++ {
-			if !Exists(version, cfg.PagesPerSpace, n) {
+			if !saasfake.Exists(version, cfg.PagesPerSpace, n) {
 				continue
 			}
 			for _, typ := range []string{"page", "blogpost"} {
@@ -446,7 +448,7 @@ func (f *Fake) confContentSearch(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) content(id string) (ContentInfo, bool) {
 	s, n, typ, ok := contentByID(id)
 	cfg := f.Config()
-	if !ok || s < 0 || s >= cfg.Spaces || !Exists(f.Version(), cfg.PagesPerSpace, n) {
+	if !ok || s < 0 || s >= cfg.Spaces || !saasfake.Exists(f.Version(), cfg.PagesPerSpace, n) {
 		return ContentInfo{}, false
 	}
 	return ContentAt(s, n, typ, f.Version(), cfg.PagesPerSpace), true

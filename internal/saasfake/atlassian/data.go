@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/saasfake"
 )
 
 // The generated data set. Everything derives from indices; the tests and ftest fixtures use these
@@ -22,37 +24,6 @@ func JiraTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0
 
 // ConfluenceTime formats a time as Confluence does: 2024-03-04T05:06:07.000Z.
 func ConfluenceTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// Exists says whether item n (1-based) of a collection of size per exists in a data set
-// version: version 2 removes every n ≡ 1 (mod 20) and adds n = per+1.
-func Exists(version, per, n int) bool {
-	if n < 1 {
-		return false
-	}
-	if version >= 2 {
-		if n == per+1 {
-			return true
-		}
-		if n%20 == 1 {
-			return false
-		}
-	}
-	return n <= per
-}
-
-// Modified says whether item n has its version 2 content.
-func Modified(version, per, n int) bool { return version >= 2 && n <= per && n%20 == 2 }
-
-// Count is how many items of a collection of size per exist in a version.
-func Count(version, per int) int {
-	c := 0
-	for n := 1; n <= per+1; n++ {
-		if Exists(version, per, n) {
-			c++
-		}
-	}
-	return c
-}
 
 // ---- users and groups ----
 
@@ -166,7 +137,7 @@ func IssueAt(p, n, version, per int) IssueInfo {
 	}
 	is.Summary = fmt.Sprintf("Issue %s: %s", is.Key, words(n, 6))
 	is.Desc = "Steps to reproduce: " + words(n*7, 20) + "."
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		is.Modified = true
 		is.Updated = ModifiedTime
 		is.Summary += " (edited)"
@@ -292,7 +263,7 @@ func ContentAt(s, n int, typ string, version, per int) ContentInfo {
 	c.Title = fmt.Sprintf("%s %d-%d: %s", label, s+1, n, words(n+off, 4))
 	c.Body = fmt.Sprintf("<h1>%s</h1><p>%s</p><p>Owner: <strong>Zoë</strong> &amp; team — naïve café.</p><ul><li>%s</li><li>second</li></ul>",
 		c.Title, words(n*3+off, 25), words(n+11, 3))
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		c.Modified = true
 		c.Updated = ModifiedTime
 		c.Title += " (edited)"

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/connectors-go/connectors/internal/saasfake"
 )
 
 func (f *Fake) routesJira() {
@@ -219,7 +221,7 @@ func (f *Fake) searchIssues(projects []int, start, max int) (refs []issueRef, to
 	i := 0
 	for _, p := range projects {
 		for n := 1; n <= cfg.IssuesPerProject+1; n++ {
-			if !Exists(version, cfg.IssuesPerProject, n) {
+			if !saasfake.Exists(version, cfg.IssuesPerProject, n) {
 				continue
 			}
 			if i >= start && len(refs) < max {
@@ -294,7 +296,7 @@ func (f *Fake) jiraIssue(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	p, n, ok := issueByKey(key)
 	cfg := f.Config()
-	if !ok || p >= cfg.Projects || !Exists(f.Version(), cfg.IssuesPerProject, n) {
+	if !ok || p >= cfg.Projects || !saasfake.Exists(f.Version(), cfg.IssuesPerProject, n) {
 		writeError(w, http.StatusNotFound, "Issue does not exist or you do not have permission to see it.")
 		return
 	}
@@ -382,7 +384,7 @@ func (f *Fake) jiraAttachmentContent(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		issueID, k := id/10, id%10
 		p, n := issueID/1_000_000-1, issueID%1_000_000
-		if p >= 0 && p < cfg.Projects && k < cfg.AttachmentsPerIssue && Exists(f.Version(), cfg.IssuesPerProject, n) {
+		if p >= 0 && p < cfg.Projects && k < cfg.AttachmentsPerIssue && saasfake.Exists(f.Version(), cfg.IssuesPerProject, n) {
 			a := IssueAttachment(IssueAt(p, n, f.Version(), cfg.IssuesPerProject), k)
 			w.Header().Set("Content-Type", "text/plain")
 			w.Header().Set("Content-Length", strconv.Itoa(len(a.Content)))

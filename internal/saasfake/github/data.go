@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/saasfake"
 )
 
 // The generated data set. Everything derives from indices, so the tests and ftest fixtures can
@@ -21,48 +23,6 @@ var (
 
 // Time formats a time as GitHub does (ISO-8601, UTC, seconds): 2024-03-04T05:06:07Z.
 func Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
-// Exists says whether item n (1-based) of a collection of size per exists in a data set version:
-// version 2 removes every n ≡ 1 (mod 20) and adds n = per+1.
-func Exists(version, per, n int) bool {
-	if n < 1 {
-		return false
-	}
-	if version >= 2 {
-		if n == per+1 {
-			return true
-		}
-		if n%20 == 1 {
-			return false
-		}
-	}
-	return n <= per
-}
-
-// Modified says whether item n has its version 2 content.
-func Modified(version, per, n int) bool { return version >= 2 && n <= per && n%20 == 2 }
-
-// Count is how many items of a collection of size per exist in a version.
-func Count(version, per int) int {
-	c := 0
-	for n := 1; n <= per+1; n++ {
-		if Exists(version, per, n) {
-			c++
-		}
-	}
-	return c
-}
-
-// Item lists the numbers of the items that exist in a version, in order.
-func Items(version, per int) []int {
-	var out []int
-	for n := 1; n <= per+1; n++ {
-		if Exists(version, per, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
 
 // UserInfo is a GitHub user (an organization member, a collaborator, an author).
 type UserInfo struct {
@@ -226,7 +186,7 @@ func ThreadAt(repo RepoInfo, n int, pull bool, version, per, bigFirst int) Threa
 			t.Reviews = bigFirst/2 + 1
 		}
 	}
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		t.Modified = true
 		t.Updated = ModifiedTime
 		t.Title += " (edited)"
@@ -307,7 +267,7 @@ func FileAt(repo RepoInfo, n, version, per int) FileInfo {
 	}
 	f.Updated = repo.Created.Add(time.Duration(n) * time.Minute)
 	f.Content = fmt.Sprintf("# %s\n\n%s\n\nZoë & team — naïve café.\n", f.Path, words(n*5+repo.Index, 30))
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		f.Modified = true
 		f.Updated = ModifiedTime
 		f.Content += "\nEdited after review.\n"

@@ -183,8 +183,8 @@ func (f *Fake) repoObj(web string, repo RepoInfo) *sf.GQLObject {
 	if repo.DefaultBranch != "" {
 		branch = sf.Obj("Ref", map[string]any{"name": repo.DefaultBranch, "id": "REF_" + repo.ID, "prefix": "refs/heads/"})
 	}
-	issues := Items(v, f.cfg.IssuesPerRepo)
-	pulls := Items(v, f.cfg.PullsPerRepo)
+	issues := sf.Items(v, f.cfg.IssuesPerRepo)
+	pulls := sf.Items(v, f.cfg.PullsPerRepo)
 	collaborators := []UserInfo{}
 	for u := 0; u < f.cfg.Members; u++ {
 		if Collaborates(u, repo.Index) {
@@ -206,7 +206,7 @@ func (f *Fake) repoObj(web string, repo RepoInfo) *sf.GQLObject {
 			if pull {
 				n, per = (num+1)/2, f.cfg.PullsPerRepo
 			}
-			if (num%2 == 1) == pull && Exists(v, per, n) {
+			if (num%2 == 1) == pull && sf.Exists(v, per, n) {
 				return thread(n, pull), nil
 			}
 			kind := "Issue"
@@ -329,7 +329,7 @@ func (f *Fake) search(web string, args map[string]any) (any, error) {
 				if pull {
 					per = f.cfg.PullsPerRepo
 				}
-				for _, n := range Items(v, per) {
+				for _, n := range sf.Items(v, per) {
 					t := ThreadAt(repo, n, pull, v, per, f.cfg.BigFirst)
 					if (has("is:open") && t.State != "OPEN") || (has("is:closed") && t.State == "OPEN") {
 						continue

@@ -320,7 +320,7 @@ func (f *Fake) repoOf(r *http.Request) (RepoInfo, bool) {
 func (f *Fake) files(repo RepoInfo) []FileInfo {
 	v := f.Version()
 	var out []FileInfo
-	for _, n := range Items(v, f.cfg.FilesPerRepo) {
+	for _, n := range saasfake.Items(v, f.cfg.FilesPerRepo) {
 		out = append(out, FileAt(repo, n, v, f.cfg.FilesPerRepo))
 	}
 	return out
@@ -382,7 +382,7 @@ func (f *Fake) blob(w http.ResponseWriter, r *http.Request) {
 	repo, ok := f.repoOf(r)
 	rn, n, ok2 := parseBlobSHA(r.PathValue("sha"))
 	v := f.Version()
-	if !ok || !ok2 || rn != repo.Index || !Exists(v, f.cfg.FilesPerRepo, n) {
+	if !ok || !ok2 || rn != repo.Index || !saasfake.Exists(v, f.cfg.FilesPerRepo, n) {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}

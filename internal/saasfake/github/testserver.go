@@ -2,7 +2,6 @@ package github
 
 import (
 	"crypto/tls"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/connectors-go/connectors/internal/saasfake"
@@ -25,11 +24,7 @@ func NewTestServer(t testing.TB, cfg Config) *TestServer {
 	if err != nil {
 		t.Fatalf("loading GitHub's API descriptions: %v", err)
 	}
-	v.OnViolation = func(viol saasfake.Violation) {
-		t.Errorf("the fake answered outside GitHub's API description: %s", viol)
-	}
-	srv := httptest.NewTLSServer(v.Middleware(f))
-	t.Cleanup(srv.Close)
+	srv := saasfake.ServeValidated(t, v, f, "GitHub's", true)
 	return &TestServer{Fake: f, URL: srv.URL, Validator: v}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/connectors-go/connectors/internal/saasfake"
 )
 
 // The generated data set, from indices; tests and fixtures compute expected documents from
@@ -16,40 +18,6 @@ var (
 
 // Time formats as GitLab's GraphQL API does: 2024-05-06T07:08:09Z.
 func Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
-// Exists says whether item n (1-based) of a collection of size per exists in a version:
-// version 2 removes every n ≡ 1 (mod 20) and adds n = per+1.
-func Exists(version, per, n int) bool {
-	if n < 1 {
-		return false
-	}
-	if version >= 2 {
-		if n == per+1 {
-			return true
-		}
-		if n%20 == 1 {
-			return false
-		}
-	}
-	return n <= per
-}
-
-// Modified says whether item n has its version 2 content.
-func Modified(version, per, n int) bool { return version >= 2 && n <= per && n%20 == 2 }
-
-// Items lists the numbers of the items that exist in a version.
-func Items(version, per int) []int {
-	var out []int
-	for n := 1; n <= per+1; n++ {
-		if Exists(version, per, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// Count is len(Items(version, per)).
-func Count(version, per int) int { return len(Items(version, per)) }
 
 // UserInfo is a GitLab user.
 type UserInfo struct {
@@ -186,7 +154,7 @@ func IssueAt(p ProjectInfo, n, version, per, bigFirst int) WorkItemInfo {
 			w.Assignees = append(w.Assignees, i%5)
 		}
 	}
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		w.Modified = true
 		w.Updated = ModifiedTime
 		w.Title += " (edited)"
@@ -311,7 +279,7 @@ func MRAt(p ProjectInfo, n, version, per, bigFirst int) MRInfo {
 			m.Discussions = append(m.Discussions, 1)
 		}
 	}
-	if Modified(version, per, n) {
+	if saasfake.Modified(version, per, n) {
 		m.Modified = true
 		m.Updated = ModifiedTime
 		m.Title += " (edited)"

@@ -400,8 +400,8 @@ func (f *Fake) projectObj(web string, p ProjectInfo) *sf.GQLObject {
 	if p.LastActivity != nil {
 		la = Time(*p.LastActivity)
 	}
-	issues := Items(v, f.cfg.IssuesPerProj)
-	mrs := Items(v, f.cfg.MRsPerProj)
+	issues := sf.Items(v, f.cfg.IssuesPerProj)
+	mrs := sf.Items(v, f.cfg.MRsPerProj)
 	issue := func(n int) WorkItemInfo { return IssueAt(p, n, v, f.cfg.IssuesPerProj, f.cfg.BigFirst) }
 	mr := func(n int) MRInfo { return MRAt(p, n, v, f.cfg.MRsPerProj, f.cfg.BigFirst) }
 	return sf.Obj("Project", map[string]any{
@@ -417,7 +417,7 @@ func (f *Fake) projectObj(web string, p ProjectInfo) *sf.GQLObject {
 			if iid, ok := args["iid"].(string); ok {
 				n, _ := strconv.Atoi(iid)
 				list = nil
-				if Exists(v, f.cfg.IssuesPerProj, n) {
+				if sf.Exists(v, f.cfg.IssuesPerProj, n) {
 					list = []int{n}
 				}
 			}
@@ -426,7 +426,7 @@ func (f *Fake) projectObj(web string, p ProjectInfo) *sf.GQLObject {
 		"mergeRequests": connection("MergeRequestConnection", len(mrs), func(i int) any { return f.mrObj(web, p, mr(mrs[i])) }),
 		"mergeRequest": lookup(func(args map[string]any) (any, error) {
 			n, _ := strconv.Atoi(fmt.Sprint(args["iid"]))
-			if !Exists(v, f.cfg.MRsPerProj, n) {
+			if !sf.Exists(v, f.cfg.MRsPerProj, n) {
 				return nil, nil
 			}
 			return f.mrObj(web, p, mr(n)), nil

@@ -1,7 +1,6 @@
 package gitlab
 
 import (
-	"net/http/httptest"
 	"testing"
 
 	"github.com/connectors-go/connectors/internal/saasfake"
@@ -23,10 +22,6 @@ func NewTestServer(t testing.TB, cfg Config) *TestServer {
 	if err != nil {
 		t.Fatalf("loading the GitLab API descriptions: %v", err)
 	}
-	v.OnViolation = func(viol saasfake.Violation) {
-		t.Errorf("the fake answered outside the GitLab API description: %s", viol)
-	}
-	srv := httptest.NewServer(v.Middleware(f))
-	t.Cleanup(srv.Close)
+	srv := saasfake.ServeValidated(t, v, f, "the GitLab", false)
 	return &TestServer{Fake: f, URL: srv.URL, Validator: v}
 }

@@ -3,7 +3,7 @@
 // jitter on transient failures, and throttling honoured as the vendor signals it (429 or 503 with
 // Retry-After; X-RateLimit-Reset or RateLimit-Reset; GitHub's 403 with X-RateLimit-Remaining: 0
 // or Retry-After), so that a storm slows a sync down instead of failing it. Every wait stops when
-// the context is cancelled.
+// the context is cancelled. Get, Str and List walk the decoded JSON answers.
 package saasclient
 
 import (

@@ -1,6 +1,7 @@
 // Package storehttp is the HTTP client the object-store sources (s3, google_cloud_storage,
 // azure_blob_storage) share: a transport with bounded connect, TLS and first-byte times, whose
-// connections are tracked (conntrack) so that Close ends every one of them, idle or not.
+// connections are tracked (conntrack) so that Close ends every one of them, idle or not; and
+// Escape, the percent-encoding of object names in URLs.
 package storehttp
 
 import (

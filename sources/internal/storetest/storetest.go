@@ -1,9 +1,10 @@
 // Package storetest holds what the object-store sources' tests share: a proxy that injects
-// faults (throttling, errors) in front of a real emulator, and a recorder for the parts of a
-// listing a source reports as incomplete.
+// faults (throttling, errors) in front of a real emulator, a recorder for the parts of a
+// listing a source reports as incomplete, and the golden-file comparison of documents.
 package storetest
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/connectors-go/connectors/connector"
 )
@@ -193,4 +195,28 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// CheckFlatListing lists everything src has, which must be total documents (what names them in
+// the log: "objects", "blobs"), sampling the live heap every sampleEvery documents, and fails the
+// test when the heap grew by more than 8 MiB: the listing is being held instead of streamed.
+func CheckFlatListing(t testing.TB, src connector.Source, total, sampleEvery int, what string) {
+	t.Helper()
+	heap := NewLiveHeap()
+	n := 0
+	start := time.Now()
+	err := src.Docs(context.Background(), connector.DocsRequest{}, func(d connector.Document) error {
+		n++
+		if n%sampleEvery == 0 {
+			heap.Sample()
+		}
+		return nil
+	})
+	if err != nil || n != total {
+		t.Fatalf("%d documents, %v", n, err)
+	}
+	t.Logf("listed %d %s in %s; the live heap grew by at most %.1f MiB", n, what, time.Since(start).Round(time.Millisecond), float64(heap.Max())/(1<<20))
+	if heap.Max() > 8<<20 {
+		t.Fatalf("the live heap grew by %.1f MiB while listing: the listing is being held", float64(heap.Max())/(1<<20))
+	}
 }

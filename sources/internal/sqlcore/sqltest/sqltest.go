@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -794,4 +795,18 @@ func kib(s []uint64) []uint64 {
 		out[i] = x >> 10
 	}
 	return out
+}
+
+// TLSValues are the configuration values of a TLS connection trusting the CA in the PEM file
+// caFile, for Backend.TLS; nil (skip) when the backend runs without TLS (caFile empty).
+func TLSValues(t testing.TB, caFile string) map[string]any {
+	t.Helper()
+	if caFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"ssl_enabled": true, "ssl_ca": string(pem)}
 }
