@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"runtime"
@@ -491,5 +492,63 @@ func TestIDWithSlash(t *testing.T) {
 	}
 	if st, _, m := do(t, "DELETE", srv.URL()+"/ids/_doc/"+id, ""); st != 200 || m["result"] != "deleted" {
 		t.Fatalf("delete: %d %v", st, m)
+	}
+}
+
+// BenchmarkPITScan pages through a point in time as the sync engine's scan does (sorted on
+// _shard_doc, search_after, pages of 1,000): the whole index per iteration.
+func BenchmarkPITScan(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			srv := estest.New(estest.Options{})
+			defer srv.Close()
+			h := srv.Handler()
+			call := func(method, path, body string) map[string]any {
+				req, _ := http.NewRequest(method, path, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+				}
+				var m map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+					b.Fatal(err)
+				}
+				return m
+			}
+			for start := 0; start < n; start += 1000 {
+				var buf bytes.Buffer
+				for i := start; i < start+1000; i++ {
+					fmt.Fprintf(&buf, `{"index":{"_index":"scan","_id":"%d"}}`+"\n"+`{"_timestamp":"2026-12-06T00:00:00Z"}`+"\n", i)
+				}
+				req, _ := http.NewRequest("POST", "/_bulk?refresh=true", &buf)
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			for b.Loop() {
+				pit := call("POST", "/scan/_pit?keep_alive=5m", "")["id"].(string)
+				seen := 0
+				var after []any
+				for {
+					body := map[string]any{"size": 1000, "_source": []string{"_timestamp"}, "sort": []any{"_shard_doc"}, "pit": map[string]any{"id": pit, "keep_alive": "5m"}}
+					if after != nil {
+						body["search_after"] = after
+					}
+					data, _ := json.Marshal(body)
+					hits := call("POST", "/_search", string(data))["hits"].(map[string]any)["hits"].([]any)
+					if len(hits) == 0 {
+						break
+					}
+					seen += len(hits)
+					after = hits[len(hits)-1].(map[string]any)["sort"].([]any)
+				}
+				if seen != n {
+					b.Fatalf("scanned %d of %d", seen, n)
+				}
+				data, _ := json.Marshal(map[string]any{"id": pit})
+				call("DELETE", "/_pit", string(data))
+			}
+		})
 	}
 }

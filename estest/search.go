@@ -1,6 +1,7 @@
 package estest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -229,6 +230,9 @@ type searchReq struct {
 	minScore     *float64
 	totalAsInt   bool
 	hasFrom      bool
+	// collectKey identifies what decides the matching hits and their order (query, post_filter,
+	// sort, min_score), so a point in time can reuse the sorted hits of its previous page.
+	collectKey string
 }
 
 var searchKeys = map[string]bool{"query": true, "from": true, "size": true, "sort": true, "_source": true,
@@ -242,11 +246,17 @@ var searchKeys = map[string]bool{"query": true, "from": true, "size": true, "sor
 func (s *Server) parseSearch(rq *request, body *Object, scroll bool) (*searchReq, *esError) {
 	sr := &searchReq{size: 10, trackTotal: 10000, query: matchAllQ{boost: 1}}
 	var e *esError
+	var key bytes.Buffer
 	if body != nil {
 		for i, k := range body.Keys {
 			v := body.Vals[i]
 			if !searchKeys[k] {
 				return nil, errParsing("Unknown key for a %s in [%s].", tokenName(v), k)
+			}
+			switch k {
+			case "query", "post_filter", "sort", "min_score":
+				key.WriteString(k)
+				writeJSON(&key, v)
 			}
 			switch k {
 			case "query":
@@ -362,6 +372,13 @@ func (s *Server) parseSearch(rq *request, body *Object, scroll bool) (*searchReq
 		if sr.query, e = uriQuery(rq); e != nil {
 			return nil, e
 		}
+	}
+	if rq.param("q") == "" && !bytes.Contains(key.Bytes(), []byte("now")) {
+		// A query with date math ("now") matches differently from one page to the next, so it is
+		// evaluated again each time, as Elasticsearch does.
+		key.WriteString("?sort=")
+		key.WriteString(rq.param("sort"))
+		sr.collectKey = key.String()
 	}
 	if scroll {
 		sr.trackTotal = -1
@@ -606,22 +623,32 @@ func (s *Server) search(rq *request, name string) (*response, *esError) {
 	if scroll != "" && sr.size > window {
 		return nil, searchPhaseError(ixs[0].name, errIllegalArg("Batch size is too large, size must be less than or equal to: [%d] but was [%d]. Scroll batch sizes cost as much memory as result windows so they are controlled by the [index.max_result_window] index level setting.", window, sr.size))
 	}
-	all := s.collect(sr, snaps)
+	var all []hitRef
+	if pit != nil && sr.collectKey != "" && pit.hitsKey == sr.collectKey {
+		// A point in time never changes, so the hits sorted for its previous page serve this one:
+		// paging through N documents costs N log N once instead of once per page.
+		all = pit.hits
+	} else {
+		all = s.collect(sr, snaps)
+		if pit != nil && sr.collectKey != "" {
+			pit.hits, pit.hitsKey = all, sr.collectKey
+		}
+	}
 	rest := all
 	if sr.searchAfter != nil {
 		if len(sr.searchAfter) != len(sr.sorts) {
 			return nil, errIllegalArg("search_after has %d value(s) but sort has %d.", len(sr.searchAfter), len(sr.sorts))
 		}
-		rest = nil
-		for _, h := range all {
+		// The hits are in sort order, so those after the given values are a suffix.
+		first := sort.Search(len(all), func(n int) bool {
+			h := all[n]
 			after := make([]sortVal, len(h.keys))
 			for i := range h.keys {
 				after[i] = searchAfterVal(sr.searchAfter[i], h.keys[i])
 			}
-			if compareKeys(h.keys, after, sr.sorts) > 0 {
-				rest = append(rest, h)
-			}
-		}
+			return compareKeys(h.keys, after, sr.sorts) > 0
+		})
+		rest = all[first:]
 	}
 	from := min(sr.from, len(rest))
 	end := min(from+sr.size, len(rest))
@@ -824,6 +851,9 @@ type pitCtx struct {
 	id      string
 	snaps   []snapshot
 	expires time.Time
+	// hits are the last search's sorted hits, for the next page of the same search (hitsKey).
+	hits    []hitRef
+	hitsKey string
 }
 
 func (s *Server) openPIT(rq *request, name string) (*response, *esError) {

@@ -721,6 +721,32 @@ func testScrollAndPIT(t *testing.T, c *client) {
 	c.eq(len(last.([]any)), 2, "pit sort gets the _shard_doc tiebreaker")
 	s2 := c.do("POST", "/_search", map[string]any{"size": 100, "pit": map[string]any{"id": pid}, "sort": []any{map[string]any{"i": "asc"}}, "search_after": last})
 	c.eq(len(ids(s2)), 16, "search_after within pit")
+	// Paging through a point in time, as the sync engine's scan does: every document once, in
+	// order, whatever search ran on the same point in time before.
+	pageAll := func(query map[string]any, order string) []string {
+		var got []string
+		var after any
+		for range 30 {
+			body := map[string]any{"size": 4, "pit": map[string]any{"id": pid}, "sort": []any{map[string]any{"i": order}}, "query": query}
+			if after != nil {
+				body["search_after"] = after
+			}
+			r := c.do("POST", "/_search", body)
+			c.ok(r, "pit page")
+			page := list(r.Body, "hits.hits")
+			if len(page) == 0 {
+				return got
+			}
+			got = append(got, ids(r)...)
+			after = getKeys(page[len(page)-1], "sort")
+		}
+		t.Fatalf("paging did not end")
+		return nil
+	}
+	all := pageAll(map[string]any{"match_all": map[string]any{}}, "desc")
+	c.eq(strings.Join(all, ","), "99,24,23,22,21,20,19,18,17,16,15,14,13,12,11,10,09,08,07,06,05,04,03,02,01,00", "paging a pit by 4, descending")
+	some := pageAll(map[string]any{"range": map[string]any{"i": map[string]any{"gte": 20}}}, "asc")
+	c.eq(strings.Join(some, ","), "20,21,22,23,24,99", "paging another query on the same pit")
 	wi := c.do("POST", "/"+ix+"/_search", map[string]any{"pit": map[string]any{"id": pid}})
 	c.esError(wi, 400, "action_request_validation_exception", "", "pit with an index in the path")
 	cp := c.do("DELETE", "/_pit", map[string]any{"id": pid})
