@@ -18,7 +18,7 @@ func Release() (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("finding the executable: %w", err)
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
+	maps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return 0, fmt.Errorf("reading the process's mappings: %w", err)
 	}
@@ -34,31 +34,48 @@ func Release() (int64, error) {
 
 type mapping struct{ start, end uintptr }
 
-// readOnlyMappings lists the mappings of path in a /proc/<pid>/maps text that are neither
-// writable nor shared: the executable's code and read-only data.
-func readOnlyMappings(maps []byte, path string) []mapping {
+// readOnlyMappings lists the mappings of path in a /proc/<pid>/smaps text that are neither
+// writable nor shared and hold no private copy of a page: the executable's code and read-only data
+// as they are in the file. A mapping with anonymous pages (a dynamically linked or PIE build's
+// RELRO segment, written by the loader before it was made read-only) is left alone, because
+// dropping those pages would bring back the file's unrelocated bytes.
+func readOnlyMappings(smaps []byte, path string) []mapping {
 	var out []mapping
-	sc := bufio.NewScanner(bytes.NewReader(maps))
-	for sc.Scan() {
-		// address perms offset dev inode path
-		fields := strings.SplitN(sc.Text(), " ", 6)
-		if len(fields) < 6 || strings.TrimLeft(fields[5], " ") != path {
-			continue
+	var cur *mapping // the candidate whose attribute lines are being read
+	flush := func() {
+		if cur != nil {
+			out = append(out, *cur)
+			cur = nil
 		}
-		perms := fields[1]
-		if len(perms) != 4 || perms[0] != 'r' || perms[1] != '-' || perms[3] != 'p' {
-			continue
-		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		out = append(out, mapping{uintptr(start), uintptr(end)})
 	}
+	sc := bufio.NewScanner(bytes.NewReader(smaps))
+	for sc.Scan() {
+		line := sc.Text()
+		// address perms offset dev inode path
+		fields := strings.SplitN(line, " ", 6)
+		lo, hi, isHeader := strings.Cut(fields[0], "-")
+		if isHeader && len(fields) >= 5 && !strings.HasSuffix(fields[0], ":") {
+			start, err1 := strconv.ParseUint(lo, 16, 64)
+			end, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 == nil && err2 == nil {
+				flush()
+				perms := fields[1]
+				if len(fields) == 6 && strings.TrimLeft(fields[5], " ") == path && end > start &&
+					len(perms) == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' {
+					cur = &mapping{uintptr(start), uintptr(end)}
+				}
+				continue
+			}
+		}
+		if cur == nil {
+			continue
+		}
+		if v, ok := strings.CutPrefix(line, "Anonymous:"); ok {
+			if kb := strings.TrimSuffix(strings.TrimSpace(v), " kB"); kb != "0" {
+				cur = nil
+			}
+		}
+	}
+	flush()
 	return out
 }
