@@ -13,12 +13,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -101,6 +103,10 @@ type Source struct {
 	tls     *tls.Config
 	tlsErr  error
 	tlsDone bool
+	// certAsked records that a server asked for a client certificate we did not have. Under
+	// TLS 1.3 such a server rejects the connection only after the handshake, and the client may
+	// then see a bare reset or EOF instead of the "certificate required" alert.
+	certAsked atomic.Bool
 
 	// roots verifies the server's certificate; nil means the machine's trusted authorities (the
 	// original has no setting for another). Tests set it.
@@ -165,6 +171,11 @@ func (s *Source) tlsConfig() (*tls.Config, error) {
 			return nil, err
 		}
 		cfg.Certificates = []tls.Certificate{cert}
+	} else {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			s.certAsked.Store(true)
+			return &tls.Certificate{}, nil // send none, as without the callback
+		}
 	}
 	s.tls = cfg
 	return cfg, nil
@@ -346,6 +357,9 @@ func (s *Source) connError(ctx context.Context, err error) error {
 		return fmt.Errorf(`configuration fields "username" and "password": Redis at %s rejected the credentials: %s`, s.addr(), msg)
 	case strings.Contains(msg, "NOPERM"):
 		return fmt.Errorf(`configuration field "username": the user may not run the commands this connector needs (PING, SELECT, SCAN, TYPE, MEMORY USAGE and the value reads): %s`, msg)
+	case s.certAsked.Load() && (errors.As(err, &hsErr) || strings.Contains(msg, "tls:") ||
+		strings.Contains(msg, "connection reset") || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		return fmt.Errorf(`configuration field "ssl_enabled": TLS with %s failed: the server asked for a client certificate and closed the connection without one (turn on "mutual_tls_enabled"): %s`, s.addr(), msg)
 	case errors.As(err, &hsErr), errors.As(err, &certErr), errors.As(err, &unknownAuthority), errors.As(err, &hostErr),
 		strings.Contains(msg, "tls:"), strings.Contains(msg, "x509:"):
 		return fmt.Errorf(`configuration field "ssl_enabled": TLS with %s failed (turn it off if the server does not use TLS, or check that this machine trusts its certificate): %s`, s.addr(), msg)

@@ -532,7 +532,7 @@ func TestTLS(t *testing.T) {
 		{"mutual TLS, PEM text", map[string]any{"mutual_tls_enabled": true, "tls_certfile": read("REDIS_TLS_CLIENT_CERT_FILE"), "tls_keyfile": read("REDIS_TLS_CLIENT_KEY_FILE")}, true, ""},
 		{"mutual TLS, one-line PEM", map[string]any{"mutual_tls_enabled": true, "tls_certfile": oneLine(read("REDIS_TLS_CLIENT_CERT_FILE")), "tls_keyfile": oneLine(read("REDIS_TLS_CLIENT_KEY_FILE"))}, true, ""},
 		{"mutual TLS, files", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"], "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, true, ""},
-		{"no client certificate", nil, true, `configuration field "ssl_enabled": TLS with`},
+		{"no client certificate", nil, true, `turn on "mutual_tls_enabled"`},
 		{"server not trusted", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"], "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, false, `configuration field "ssl_enabled": TLS with`},
 		{"key missing", map[string]any{"mutual_tls_enabled": true, "tls_certfile": v["REDIS_TLS_CLIENT_CERT_FILE"]}, true, `configuration field "tls_keyfile": mutual TLS needs a private key in PEM form`},
 		{"not PEM", map[string]any{"mutual_tls_enabled": true, "tls_certfile": "/no/such/file.pem", "tls_keyfile": v["REDIS_TLS_CLIENT_KEY_FILE"]}, true, `configuration field "tls_certfile": neither PEM text`},
