@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -90,6 +91,11 @@ type pdfiumPool struct {
 // startPDFium compiles (or loads from the cache) the PDFium module and starts one instance to prove it
 // works. The module gets no host file system: documents are passed as bytes.
 func startPDFium(cfg LocalConfig) (p *pdfiumPool, err error) {
+	// Compiling PDFium (an empty cache) leaves about 300 MiB of garbage in the heap, which the
+	// runtime would hand back to the system only over minutes. A start happens once per process,
+	// so one forced collection afterwards, whatever the outcome, keeps the service's resident
+	// memory where a warm start leaves it (measured right after a cold start: 350 MiB -> 57 MiB).
+	defer debug.FreeOSMemory()
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("starting PDFium: %v", r)
