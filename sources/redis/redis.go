@@ -357,7 +357,7 @@ func (s *Source) connError(ctx context.Context, err error) error {
 		return fmt.Errorf(`configuration fields "username" and "password": Redis at %s rejected the credentials: %s`, s.addr(), msg)
 	case strings.Contains(msg, "NOPERM"):
 		return fmt.Errorf(`configuration field "username": the user may not run the commands this connector needs (PING, SELECT, SCAN, TYPE, MEMORY USAGE and the value reads): %s`, msg)
-	case s.certAsked.Load() && (errors.As(err, &hsErr) || strings.Contains(msg, "tls:") ||
+	case s.certAsked.Load() && !errors.As(err, &certErr) && !strings.Contains(msg, "x509:") && (errors.As(err, &hsErr) || strings.Contains(msg, "tls:") ||
 		strings.Contains(msg, "connection reset") || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
 		return fmt.Errorf(`configuration field "ssl_enabled": TLS with %s failed: the server asked for a client certificate and closed the connection without one (turn on "mutual_tls_enabled"): %s`, s.addr(), msg)
 	case errors.As(err, &hsErr), errors.As(err, &certErr), errors.As(err, &unknownAuthority), errors.As(err, &hostErr),
