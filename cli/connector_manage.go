@@ -503,6 +503,10 @@ content index and its access-control index. Asks for confirmation unless --yes.
 }
 
 func (a *App) deleteConnector(cmd *cobra.Command, id string, yes, withJobs, withIndex bool) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	env, err := a.operator(cmd)
 	if err != nil {
 		return err
@@ -544,9 +548,19 @@ func (a *App) deleteConnector(cmd *cobra.Command, id string, yes, withJobs, with
 	if err != nil {
 		return fmt.Errorf("cannot delete connector %s: %w", id, err)
 	}
-	fmt.Fprintf(a.Stdout, "The connector %s has been deleted.\n", id)
+	// With -o json the outcome is one document at the end; the messages
+	// are for text only.
+	text := func(format string, args ...any) {
+		if !asJSON {
+			fmt.Fprintf(a.Stdout, format, args...)
+		}
+	}
+	view := map[string]any{"connector_id": id, "deleted": true, "sync_jobs_deleted": withJobs}
+	text("The connector %s has been deleted.\n", id)
 	if withJobs && store.Mode() == protocol.ModeIndex {
-		fmt.Fprintf(a.Stdout, "%d sync jobs deleted.\n", jobsDeleted)
+		// The _connector API does not say how many it deleted.
+		view["sync_jobs_deleted_count"] = jobsDeleted
+		text("%d sync jobs deleted.\n", jobsDeleted)
 	}
 	if withIndex && c.Index() != "" {
 		for _, idx := range []string{c.Index(), protocol.ACLIndexPrefix + c.Index()} {
@@ -554,7 +568,11 @@ func (a *App) deleteConnector(cmd *cobra.Command, id string, yes, withJobs, with
 				return fmt.Errorf("the connector was deleted, but not index %s: %w", idx, err)
 			}
 		}
-		fmt.Fprintf(a.Stdout, "Index %s has been deleted.\n", c.Index())
+		view["index_deleted"] = c.Index()
+		text("Index %s has been deleted.\n", c.Index())
+	}
+	if asJSON {
+		return writeJSON(a, view)
 	}
 	return nil
 }

@@ -149,6 +149,10 @@ func isAPINotAvailable(err error) bool {
 
 // changeIndex is index clean (delete) and index delete (delete true).
 func (a *App) changeIndex(cmd *cobra.Command, index string, yes, remove bool) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	env, err := a.operator(cmd)
 	if err != nil {
 		return err
@@ -181,12 +185,18 @@ func (a *App) changeIndex(cmd *cobra.Command, index string, yes, remove bool) er
 		if err := env.client.Request(ctx, http.MethodDelete, path+"?ignore_unavailable=true", nil, nil); err != nil {
 			return fmt.Errorf("cannot delete index %s: %w", index, err)
 		}
+		if asJSON {
+			return writeJSON(a, map[string]any{"index": index, "deleted": true})
+		}
 		fmt.Fprintln(a.Stdout, "The index has been deleted.")
 		return nil
 	}
 	deleted, err := env.deleteByQuery(ctx, index, map[string]any{"match_all": map[string]any{}})
 	if err != nil {
 		return fmt.Errorf("cannot clean index %s: %w", index, err)
+	}
+	if asJSON {
+		return writeJSON(a, map[string]any{"index": index, "documents_deleted": deleted})
 	}
 	fmt.Fprintf(a.Stdout, "The index has been cleaned (%d documents deleted).\n", deleted)
 	return nil

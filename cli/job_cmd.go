@@ -204,9 +204,22 @@ func (a *App) listJobs(cmd *cobra.Command, connectorID string) error {
 }
 
 func (a *App) cancelJob(cmd *cobra.Command, jobID string, yes bool) error {
+	asJSON, err := a.jsonOutput()
+	if err != nil {
+		return err
+	}
 	store, err := a.jobStore(cmd)
 	if err != nil {
 		return err
+	}
+	// With -o json the outcome is one document: the job, the status it had
+	// and the status it has now.
+	outcome := func(from, to protocol.JobStatus, text string) error {
+		if asJSON {
+			return writeJSON(a, map[string]any{"job_id": jobID, "previous_status": from, "job_status": to})
+		}
+		fmt.Fprintln(a.Stdout, text)
+		return nil
 	}
 	ctx := cmd.Context()
 	confirmed := yes
@@ -219,8 +232,7 @@ func (a *App) cancelJob(cmd *cobra.Command, jobID string, yes bool) error {
 		case j.Status.Terminal():
 			return fmt.Errorf("sync job %s is already %s: there is nothing to cancel", jobID, j.Status)
 		case j.Status == protocol.JobCanceling:
-			fmt.Fprintf(a.Stdout, "The job %s is already being canceled.\n", jobID)
-			return nil
+			return outcome(j.Status, j.Status, fmt.Sprintf("The job %s is already being canceled.", jobID))
 		}
 		if !confirmed {
 			ok, err := a.prompter(cmd).confirm(fmt.Sprintf("Are you sure you want to cancel job %s (%s)?", jobID, j.Status))
@@ -240,11 +252,9 @@ func (a *App) cancelJob(cmd *cobra.Command, jobID string, yes bool) error {
 			return fmt.Errorf("cannot cancel sync job %s: %w", jobID, err)
 		}
 		if j.Status == protocol.JobInProgress {
-			fmt.Fprintf(a.Stdout, "The job %s is being canceled: the worker running it will stop it and mark it canceled.\n", jobID)
-		} else {
-			fmt.Fprintf(a.Stdout, "The job %s has been canceled.\n", jobID)
+			return outcome(j.Status, protocol.JobCanceling, fmt.Sprintf("The job %s is being canceled: the worker running it will stop it and mark it canceled.", jobID))
 		}
-		return nil
+		return outcome(j.Status, protocol.JobCanceled, fmt.Sprintf("The job %s has been canceled.", jobID))
 	}
 }
 
