@@ -97,7 +97,7 @@ func (d *dialect) explain(err error) error {
 		case 18452, 18470, 18486:
 			return sqlcore.FieldErr("username", nil, "SQL Server does not accept user %q: %s", d.s.User, msErr.Message)
 		}
-		return fmt.Errorf("%s (SQL Server error %d)", msErr.Message, msErr.Number)
+		return sqlcore.DriverErr(err, "%s (SQL Server error %d)", msErr.Message, msErr.Number)
 	}
 	var badHost x509.HostnameError
 	if errors.As(err, &badHost) {

@@ -166,6 +166,14 @@ func TestExplainAndClassify(t *testing.T) {
 	if err := d.explain(context.Canceled); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancellation: %v", err)
 	}
+	// Ping and the listing queries classify the explained error: a busy server or a deadlock
+	// must still be recognised (and retried) after explain has reworded it.
+	for _, n := range []int32{40501, 1205, 40613} {
+		e := mssqldb.Error{Number: n, Message: "busy"}
+		if k := d.Classify(d.explain(e)); k != sqlcore.ErrTransient {
+			t.Errorf("Classify(explain(error %d)) = %v, want transient", n, k)
+		}
+	}
 }
 
 func TestConnConfig(t *testing.T) {

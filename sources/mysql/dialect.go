@@ -98,7 +98,7 @@ func (d *dialect) explain(err error) error {
 		case 1130:
 			return sqlcore.FieldErr("user", nil, "user %q may not connect from this host: %s", d.s.User, myErr.Message)
 		}
-		return fmt.Errorf("%s (MySQL error %d)", myErr.Message, myErr.Number)
+		return sqlcore.DriverErr(err, "%s (MySQL error %d)", myErr.Message, myErr.Number)
 	}
 	if strings.Contains(err.Error(), "TLS requested but server does not support TLS") {
 		return sqlcore.FieldErr("ssl_enabled", nil, "the server at %s does not accept SSL connections", d.s.Addr())
@@ -125,8 +125,13 @@ func (d *dialect) Classify(err error) sqlcore.ErrorKind {
 		switch myErr.Number {
 		case 1146, 1049:
 			return sqlcore.ErrMissing
-		case 1040, 1053, 1205, 1213, 1317, 2006, 2013, 1927, 1158, 1159, 1160, 1161:
+		case 1040, 1053, 1205, 1213, 1317, 2006, 2013, 1927, 1158, 1159, 1160, 1161, 1203:
 			return sqlcore.ErrTransient
+		case 1226:
+			// MariaDB's max_user_connections (a connection frees up); not the hourly limits.
+			if strings.Contains(myErr.Message, "max_user_connections") {
+				return sqlcore.ErrTransient
+			}
 		}
 		return sqlcore.ErrOther
 	}

@@ -101,7 +101,7 @@ func (d *dialect) explain(err error) error {
 		return sqlcore.FieldErr("service_name", nil, "the listener at %s does not know service %q (ORA-12514)", d.s.Addr(), d.s.serviceName)
 	}
 	if code := oraCode(err); code != 0 {
-		return fmt.Errorf("ORA-%05d: %s", code, oraMessage(err))
+		return sqlcore.DriverErr(err, "ORA-%05d: %s", code, oraMessage(err))
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {

@@ -142,6 +142,14 @@ func TestExplainAndClassify(t *testing.T) {
 	if k := d.Classify(&network.OracleError{ErrCode: 904}); k != sqlcore.ErrOther {
 		t.Errorf("ORA-00904: %v", k)
 	}
+	// Ping classifies the explained error: a listener with no free handler (ORA-12516, 12519,
+	// 12520) or a deadlock must still be retried after explain has reworded it.
+	for _, code := range []int{12516, 12519, 12520, 60} {
+		err := d.explain(&network.OracleError{ErrCode: code, ErrMsg: "busy"})
+		if k := d.Classify(err); k != sqlcore.ErrTransient {
+			t.Errorf("Classify(explain(ORA-%05d)) = %v (%v), want transient", code, k, err)
+		}
+	}
 }
 
 func TestNoAdvancedRules(t *testing.T) {

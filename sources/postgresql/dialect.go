@@ -133,8 +133,11 @@ func (d *dialect) explain(err error) error {
 			return sqlcore.FieldErr("database", nil, "database %q does not exist on %s", d.s.Database, addr)
 		case "42501":
 			return sqlcore.FieldErr("username", nil, "user %q lacks a permission: %s", d.s.User, pgErr.Message)
+		case "53300", "57P03":
+			// Too many connections, or starting up: busy for now; Classify has it retried.
+			return sqlcore.DriverErr(err, "PostgreSQL at %s accepts no connection for now: %s (SQLSTATE %s)", addr, pgErr.Message, pgErr.Code)
 		}
-		return fmt.Errorf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+		return sqlcore.DriverErr(err, "%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
 	}
 	if strings.Contains(err.Error(), "server refused TLS connection") {
 		return sqlcore.FieldErr("ssl_enabled", nil, "the server at %s does not accept SSL connections", addr)

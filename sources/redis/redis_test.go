@@ -591,3 +591,54 @@ func TestKeysTheUserMayNotRead(t *testing.T) {
 		t.Errorf("reported %v", scopes)
 	}
 }
+
+// TestBusyServerIsWaitedFor: while a script runs longer than busy-reply-threshold, Redis answers
+// every other command with BUSY, its own "try again later". The sync must back off and finish
+// with every key, not fail or report the database unreadable.
+func TestBusyServerIsWaitedFor(t *testing.T) {
+	srv := realRedis(t)
+	ctx := context.Background()
+	c := srv.admin(t, 8)
+	for i := range 30 {
+		must(t, c.Set(ctx, fmt.Sprintf("k%02d", i), i, 0).Err())
+	}
+	old, err := c.ConfigGet(ctx, "busy-reply-threshold").Result()
+	must(t, err)
+	must(t, c.ConfigSet(ctx, "busy-reply-threshold", "100").Err())
+	t.Cleanup(func() {
+		_ = c.ConfigSet(context.Background(), "busy-reply-threshold", old["busy-reply-threshold"]).Err()
+	})
+
+	busy := make(chan error, 1)
+	go func() {
+		// Blocks the server for about a second; after 100 ms others get BUSY replies.
+		busy <- c.Eval(ctx, "local t = redis.call('TIME'); local s = tonumber(t[1]) * 1000000 + tonumber(t[2]); "+
+			"while true do local n = redis.call('TIME'); if tonumber(n[1]) * 1000000 + tonumber(n[2]) > s + 1000000 then break end end return 1", nil).Err()
+	}()
+	// Make sure the server is busy before the sync starts.
+	probe := goredis.NewClient(&goredis.Options{Addr: net.JoinHostPort(srv.host, strconv.Itoa(srv.port)), Password: srv.password, Protocol: 2})
+	defer probe.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := probe.Ping(ctx).Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never answered BUSY (last: %v)", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	src := newSource(t, srv.config(map[string]any{"database": "8"}))
+	var incomplete []string
+	docs := sourcetest.Collect(t, src, connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+		incomplete = append(incomplete, fmt.Sprintf("%s: %v", scope, cause))
+	}})
+	if err := <-busy; err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	if len(incomplete) > 0 || len(docs) != 30 {
+		t.Errorf("got %d documents, incomplete %v; want all 30 read once the server is free", len(docs), incomplete)
+	}
+}

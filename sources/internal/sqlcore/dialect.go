@@ -132,6 +132,21 @@ func FieldErr(field string, err error, format string, args ...any) error {
 	return &FieldError{Field: field, Err: errors.New(msg)}
 }
 
+// DriverErr rewords a driver's error for the user while keeping it underneath, so that Classify
+// still finds the driver's code (a busy server, a deadlock, a lost connection) once a dialect's
+// explain has turned it into a message: without it such errors are never retried.
+func DriverErr(err error, format string, args ...any) error {
+	return &driverError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+type driverError struct {
+	msg string
+	err error
+}
+
+func (e *driverError) Error() string { return e.msg }
+func (e *driverError) Unwrap() error { return e.err }
+
 // FieldErrorKind classifies an explained connection error: an unreachable host or port may be
 // a server restarting (worth retrying); wrong credentials, databases or certificates are not.
 func FieldErrorKind(fe *FieldError) ErrorKind {
