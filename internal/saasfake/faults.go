@@ -37,6 +37,9 @@ type FaultConfig struct {
 	// FailPaths lists path substrings whose requests always fail with 500, however often they
 	// are retried: a project or space whose listing cannot be read.
 	FailPaths []string
+	// FailStatus is the status FailPaths answer with: 500 when 0. 403 is an item the account
+	// may not read (a permission on that item, not a refusal of the credentials).
+	FailStatus int
 	// ThrottleStatus is the status of a throttled answer: 429 when 0. GitHub answers its
 	// primary rate limit with 403.
 	ThrottleStatus int
@@ -86,7 +89,11 @@ func (f *Faults) Middleware(next http.Handler, errorBody func(status int, msg st
 		for _, p := range cfg.FailPaths {
 			if p != "" && strings.Contains(r.URL.RequestURI(), p) {
 				f.failed.Add(1)
-				fail(http.StatusInternalServerError, "Internal server error (injected for "+p+")")
+				status := cfg.FailStatus
+				if status == 0 {
+					status = http.StatusInternalServerError
+				}
+				fail(status, http.StatusText(status)+" (injected for "+p+")")
 				return
 			}
 		}

@@ -239,6 +239,36 @@ func TestFaults(t *testing.T) {
 	if !equalInts(codes, []int{200, 401}) {
 		t.Errorf("expiring token: %v, want [200 401]", codes)
 	}
+
+	// A password (API token) revoked after two requests, then a user locked behind a CAPTCHA.
+	ts.Auth.AddBasicUses("short@example.com", "pw", 2)
+	basic := func(user, pass string) *http.Response {
+		req, _ := http.NewRequest("GET", ts.URL+"/rest/api/2/myself", nil)
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	codes = codes[:0]
+	for i := 0; i < 3; i++ {
+		codes = append(codes, basic("short@example.com", "pw").StatusCode)
+	}
+	if !equalInts(codes, []int{200, 200, 401}) {
+		t.Errorf("expiring password: %v, want [200 200 401]", codes)
+	}
+	ts.Auth.Lock(User)
+	if resp := basic(User, Password); resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Seraph-LoginReason") != "AUTHENTICATION_DENIED" {
+		t.Errorf("locked user: %d %v", resp.StatusCode, resp.Header)
+	}
+	ts.Auth.AddBasic(User, Password)
+
+	// A path the account may not read.
+	ts.Faults.Set(saasfake.FaultConfig{FailPaths: []string{"/issue/PRJ1-2"}, FailStatus: http.StatusForbidden})
+	get(t, ts, "/rest/api/2/issue/PRJ1-2", http.StatusForbidden)
+	get(t, ts, "/rest/api/2/issue/PRJ1-3", http.StatusOK)
 	_ = time.Second
 }
 

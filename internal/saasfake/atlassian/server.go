@@ -90,6 +90,12 @@ func New(cfg Config) *Fake {
 	f := &Fake{cfg: cfg, version: 1, mux: http.NewServeMux()}
 	f.Auth.AddBasic(User, Password)
 	f.Auth.AddBearer(Token, -1)
+	// Jira and Confluence (Seraph) refuse a sign-in that needs a CAPTCHA with 403 and these
+	// headers, on every path.
+	f.Auth.LockedHeader = http.Header{
+		"X-Seraph-Loginreason":           {"AUTHENTICATION_DENIED"},
+		"X-Authentication-Denied-Reason": {"CAPTCHA_CHALLENGE; login-url=/login.jsp"},
+	}
 	f.routesJira()
 	f.routesConfluence()
 	f.handler = f.Faults.Middleware(f.Auth.Middleware(f.mux, errorBody), errorBody)
