@@ -70,6 +70,9 @@ func (f *Faults) Config() FaultConfig {
 func (f *Faults) Throttled() int64 { return f.throttled.Load() }
 func (f *Faults) Failed() int64    { return f.failed.Load() }
 
+// Requests counts the requests answered so far, whatever their answer.
+func (f *Faults) Requests() int64 { return f.n.Load() }
+
 // Middleware applies the faults in front of next. Failures carry a body in errorBody's shape
 // (the vendor's error document), built from the status and a message.
 func (f *Faults) Middleware(next http.Handler, errorBody func(status int, msg string) []byte) http.Handler {
