@@ -248,6 +248,16 @@ func fatal(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.As(err, &ee)
 }
 
+// refused returns the error that ends the sync when err is the site refusing the credentials
+// (atl.Refused: every later request would be refused too), else nil: a listing that fails
+// otherwise is reported as incomplete and the sync goes on.
+func (s *Source) refused(err error) error {
+	if atl.Refused(err) {
+		return s.explain(err)
+	}
+	return nil
+}
+
 // Docs emits the configured spaces with their blog posts, pages and attachments, or the results
 // of each CQL advanced rule.
 func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
@@ -287,6 +297,9 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 				return ctx.Err()
 			}
 			return errors.Unwrap(err)
+		}
+		if stop := s.refused(err); stop != nil {
+			return stop
 		}
 		req.ReportIncomplete("Confluence spaces", s.explain(err))
 	}
@@ -336,6 +349,9 @@ func (s *Source) space(ctx context.Context, req connector.DocsRequest, space map
 			if fatal(ctx, err) {
 				return err
 			}
+			if stop := s.refused(err); stop != nil {
+				return stop
+			}
 			req.ReportIncomplete(fmt.Sprintf("Confluence %ss of space %s", typ, key), s.explain(err))
 		}
 	}
@@ -380,6 +396,9 @@ func (s *Source) content(ctx context.Context, req connector.DocsRequest, c map[s
 		if err := s.client.GetJSON(ctx, s.api("rest/api/content/"+url.PathEscape(id)+"/label"), &page); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if stop := s.refused(err); stop != nil {
+				return stop
 			}
 			req.ReportIncomplete("labels of Confluence content "+id, s.explain(err))
 			return nil
@@ -444,6 +463,10 @@ func (s *Source) content(ctx context.Context, req connector.DocsRequest, c map[s
 		if fatal(ctx, err) {
 			return err
 		}
+		if stop := s.refused(err); stop != nil {
+			return stop
+		}
+		// A 403 here is a permission on this item's attachments: the rest of the sync goes on.
 		req.ReportIncomplete("attachments of Confluence content "+id, s.explain(err))
 	}
 	return nil
@@ -496,6 +519,9 @@ func (s *Source) search(ctx context.Context, req connector.DocsRequest, cql stri
 				return ctx.Err()
 			}
 			return errors.Unwrap(err)
+		}
+		if stop := s.refused(err); stop != nil {
+			return stop
 		}
 		req.ReportIncomplete("Confluence search "+cql, s.explain(err))
 	}
@@ -613,6 +639,9 @@ func (s *Source) spaceAccess(ctx context.Context, space map[string]any, target s
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if stop := s.refused(err); stop != nil {
+			return nil, stop
+		}
 		s.log.Warn("cannot read space permissions; is the Extender for Confluence app installed? The space's items get no identities",
 			"space", key, "error", err.Error())
 		return []string{}, nil
@@ -652,6 +681,9 @@ func (s *Source) contentAccess(ctx context.Context, c map[string]any, target str
 			}
 			if saasclient.IsStatus(err, http.StatusNotFound) {
 				continue
+			}
+			if stop := s.refused(err); stop != nil {
+				return nil, stop
 			}
 			s.log.Warn("cannot read an ancestor's restrictions; the item gets no identities", "content", atl.Str(c, "id"), "ancestor", id, "error", err.Error())
 			return []string{}, nil

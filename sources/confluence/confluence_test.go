@@ -229,6 +229,94 @@ func TestThrottlingAndFailures(t *testing.T) {
 	if len(c.Docs) != smallDocs-48 {
 		t.Errorf("%d documents", len(c.Docs))
 	}
+
+	// A page whose attachments the account may not read (403 without a refusal of the sign-in)
+	// is that listing's incomplete report, not the end of the sync.
+	p := fake.ContentAt(1, 4, "page", 1, small.PagesPerSpace)
+	ts.Faults.Set(saasfake.FaultConfig{FailPaths: []string{"/content/" + p.ID + "/child/attachment"}, FailStatus: 403})
+	c, err = run(t, cloudConfig(ts.URL), connector.Features{}, nil)
+	if err != nil {
+		t.Fatalf("a 403 on one page's attachments ended the sync: %v", err)
+	}
+	if len(c.Incomplete) != 1 || !strings.Contains(c.Incomplete[0], "attachments of Confluence content "+p.ID) || len(c.Docs) != smallDocs-1 {
+		t.Errorf("%d documents, incomplete %v", len(c.Docs), c.Incomplete)
+	}
+}
+
+// TestExpiredCredentialsStopTheSync: credentials that stop working in the middle of a sync (an
+// API token revoked, a password changed, a personal access token expired) end the sync with an
+// error naming the credential settings of the flavour at the first refusal, instead of one
+// incomplete report per listing; Confluence is read one request at a time, so exactly one
+// request is refused.
+func TestExpiredCredentialsStopTheSync(t *testing.T) {
+	const uses = 6 // spaces, a content search page, then attachment listings
+	for _, tc := range []struct {
+		name   string
+		flavor fake.Flavor
+		config map[string]any
+		expire func(a *saasfake.Auth)
+		fields string
+	}{
+		{"cloud", fake.Cloud,
+			map[string]any{"data_source": Cloud, "account_email": "short@example.com", "api_token": "short-lived-api-token"},
+			func(a *saasfake.Auth) { a.AddBasicUses("short@example.com", "short-lived-api-token", uses) },
+			`configuration fields "account_email" and "api_token"`},
+		{"server", fake.Server,
+			map[string]any{"data_source": Server, "username": "short", "password": "short-lived-password"},
+			func(a *saasfake.Auth) { a.AddBasicUses("short", "short-lived-password", uses) },
+			`configuration fields "username" and "password"`},
+		{"data center token", fake.DataCenter,
+			map[string]any{"data_source": DataCenter, "data_center_auth_method": "personal_access_token", "data_center_personal_access_token": "short-lived-pat"},
+			func(a *saasfake.Auth) { a.AddBearer("short-lived-pat", uses) },
+			`configuration field "data_center_personal_access_token"`},
+		{"data center basic", fake.DataCenter,
+			map[string]any{"data_source": DataCenter, "data_center_auth_method": "basic", "data_center_username": "short", "data_center_password": "short-lived-password"},
+			func(a *saasfake.Auth) { a.AddBasicUses("short", "short-lived-password", uses) },
+			`configuration fields "data_center_username" and "data_center_password"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := small
+			cfg.Flavor = tc.flavor
+			ts := fake.NewTestServer(t, cfg)
+			tc.expire(&ts.Auth)
+			tc.config["confluence_url"], tc.config["spaces"] = ts.URL, "*"
+			c, err := run(t, tc.config, connector.Features{}, nil)
+			sourcetest.CheckError(t, "sync with expiring credentials", err, tc.fields, "short-lived")
+			if err != nil && !strings.Contains(err.Error(), "Confluence refused the credentials") {
+				t.Errorf("the error does not say the credentials were refused: %v", err)
+			}
+			if len(c.Incomplete) > 0 {
+				t.Errorf("refused credentials reported as %d incomplete parts instead of ending the sync: %v", len(c.Incomplete), c.Incomplete)
+			}
+			if wasted := ts.Faults.Requests() - uses; wasted != 1 {
+				t.Errorf("%d requests after the credentials expired, want 1", wasted)
+			}
+		})
+	}
+}
+
+// TestLockedAccountStopsTheSync: a 403 that refuses the sign-in itself (Confluence wants a
+// CAPTCHA after failed sign-ins: X-Seraph-LoginReason: AUTHENTICATION_DENIED) ends the sync like
+// a 401; a 403 on one page's attachments stays an incomplete report (TestThrottlingAndFailures).
+func TestLockedAccountStopsTheSync(t *testing.T) {
+	ts := fake.NewTestServer(t, small)
+	s := open(t, cloudConfig(ts.URL), connector.Features{})
+	var incomplete []string
+	n := 0
+	req := connector.DocsRequest{OnIncomplete: func(scope string, cause error) { incomplete = append(incomplete, scope+": "+cause.Error()) }}
+	err := s.Docs(context.Background(), req, func(connector.Document) error {
+		if n++; n == 5 {
+			ts.Auth.Lock(fake.User)
+		}
+		return nil
+	})
+	sourcetest.CheckError(t, "sync of a locked account", err, `configuration fields "account_email" and "api_token"`, fake.Password)
+	if err != nil && !strings.Contains(err.Error(), "Confluence denied the sign-in") {
+		t.Errorf("the error does not say the sign-in was denied: %v", err)
+	}
+	if len(incomplete) > 0 {
+		t.Errorf("a locked account reported as %d incomplete parts instead of ending the sync: %v", len(incomplete), incomplete)
+	}
 }
 
 func TestAdvancedRules(t *testing.T) {

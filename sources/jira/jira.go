@@ -282,6 +282,9 @@ func (s *Source) projectDocs(ctx context.Context, req connector.DocsRequest, emi
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if atl.Refused(err) {
+				return s.explain(err)
+			}
 			req.ReportIncomplete("Jira projects", s.explain(err))
 			return nil
 		}
@@ -297,6 +300,9 @@ func (s *Source) projectDocs(ctx context.Context, req connector.DocsRequest, emi
 		if err := s.client.GetJSON(ctx, s.url("rest/api/2/project/"+url.PathEscape(key)), &p); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if atl.Refused(err) {
+				return s.explain(err)
 			}
 			req.ReportIncomplete("Jira project "+key, s.explain(err))
 			continue
@@ -324,7 +330,9 @@ func isoNow(zone string) string {
 
 // issues lists the issues of a JQL query and emits each (read in full) with its attachments,
 // reading up to five issues at once. A page of the search that still fails after retries is
-// reported as an incomplete listing and ends this query's listing.
+// reported as an incomplete listing and ends this query's listing. Credentials the site refuses
+// (atl.Refused), on the search or on an issue, end the sync at once: every later request would
+// be refused too.
 func (s *Source) issues(ctx context.Context, req connector.DocsRequest, jql string, emit func(connector.Document) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -355,6 +363,9 @@ func (s *Source) issues(ctx context.Context, req connector.DocsRequest, jql stri
 			return context.Cause(ctx)
 		}
 	})
+	if listErr != nil && atl.Refused(listErr) {
+		fail(s.explain(listErr)) // stops the fetchers' requests under way
+	}
 	close(keys)
 	wg.Wait()
 	if firstErr != nil {
@@ -442,6 +453,10 @@ func (s *Source) issue(ctx context.Context, req connector.DocsRequest, key strin
 			s.log.Info("issue gone since the search listed it", "issue", key)
 			return nil
 		}
+		if atl.Refused(err) {
+			return s.explain(err)
+		}
+		// A 403 here is a permission on this issue: the rest of the sync goes on.
 		req.ReportIncomplete("Jira issue "+key, s.explain(err))
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,6 +254,17 @@ func TestThrottlingAndFailures(t *testing.T) {
 	if _, ok := c.Docs["project-10001"]; ok || len(c.Docs) != smallDocs-1-2 {
 		t.Errorf("%d documents", len(c.Docs))
 	}
+
+	// An issue the account may not read (403 without a refusal of the sign-in) is that issue's
+	// incomplete report, not the end of the sync.
+	ts.Faults.Set(saasfake.FaultConfig{FailPaths: []string{"/rest/api/2/issue/PRJ3-4"}, FailStatus: 403})
+	c, _, err = run(t, cloudConfig(ts.URL), connector.Features{}, nil)
+	if err != nil {
+		t.Fatalf("a 403 on one issue ended the sync: %v", err)
+	}
+	if len(c.Incomplete) != 1 || !strings.Contains(c.Incomplete[0], "Jira issue PRJ3-4") || len(c.Docs) != smallDocs-2 {
+		t.Errorf("%d documents, incomplete %v", len(c.Docs), c.Incomplete)
+	}
 }
 
 func TestAdvancedRules(t *testing.T) {
@@ -307,6 +319,99 @@ func TestErrorsNameTheSetting(t *testing.T) {
 	_, _, err = run(t, cfg, connector.Features{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "Configured unavailable projects: NOPE, ALSO") {
 		t.Errorf("unknown projects: %v", err)
+	}
+}
+
+// TestExpiredCredentialsStopTheSync: credentials that stop working in the middle of a sync (an
+// API token revoked, a password changed, a personal access token expired) end the sync with an
+// error naming the credential settings of the flavour, as soon as Jira refuses them: no issue is
+// reported incomplete one by one, and at most the requests already under way when the first
+// refusal arrived (the fetchers and a search page) are wasted.
+func TestExpiredCredentialsStopTheSync(t *testing.T) {
+	const uses = 8 // fields, myself, projects, a search page, then issues
+	for _, tc := range []struct {
+		name   string
+		flavor fake.Flavor
+		config func(url string) map[string]any
+		expire func(a *saasfake.Auth)
+		fields string
+	}{
+		{"cloud", fake.Cloud,
+			func(url string) map[string]any {
+				return map[string]any{"data_source": Cloud, "jira_url": url, "account_email": "short@example.com", "api_token": "short-lived-api-token", "projects": "*"}
+			},
+			func(a *saasfake.Auth) { a.AddBasicUses("short@example.com", "short-lived-api-token", uses) },
+			`configuration fields "account_email" and "api_token"`},
+		{"server", fake.Server,
+			func(url string) map[string]any {
+				return map[string]any{"data_source": Server, "jira_url": url, "username": "short", "password": "short-lived-password", "projects": "*"}
+			},
+			func(a *saasfake.Auth) { a.AddBasicUses("short", "short-lived-password", uses) },
+			`configuration fields "username" and "password"`},
+		{"data center token", fake.DataCenter,
+			func(url string) map[string]any {
+				return map[string]any{"data_source": DataCenter, "data_center_auth_method": "personal_access_token",
+					"data_center_personal_access_token": "short-lived-pat", "jira_url": url, "projects": "PRJ1,PRJ2,PRJ3"}
+			},
+			func(a *saasfake.Auth) { a.AddBearer("short-lived-pat", uses) },
+			`configuration field "data_center_personal_access_token"`},
+		{"data center basic", fake.DataCenter,
+			func(url string) map[string]any {
+				return map[string]any{"data_source": DataCenter, "data_center_auth_method": "basic",
+					"data_center_username": "short", "data_center_password": "short-lived-password", "jira_url": url, "projects": "*"}
+			},
+			func(a *saasfake.Auth) { a.AddBasicUses("short", "short-lived-password", uses) },
+			`configuration fields "data_center_username" and "data_center_password"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := small
+			cfg.Flavor = tc.flavor
+			ts := fake.NewTestServer(t, cfg)
+			tc.expire(&ts.Auth)
+			c, _, err := run(t, tc.config(ts.URL), connector.Features{}, nil)
+			sourcetest.CheckError(t, "sync with expiring credentials", err, tc.fields, "short-lived")
+			if err != nil && !strings.Contains(err.Error(), "Jira refused the credentials") {
+				t.Errorf("the error does not say the credentials were refused: %v", err)
+			}
+			if len(c.Incomplete) > 0 {
+				t.Errorf("refused credentials reported as %d incomplete parts instead of ending the sync: %v", len(c.Incomplete), c.Incomplete)
+			}
+			if wasted := ts.Faults.Requests() - uses; wasted < 1 || wasted > fetchers+1 {
+				t.Errorf("%d requests after the credentials expired, want 1 to %d", wasted, fetchers+1)
+			}
+		})
+	}
+}
+
+// TestLockedAccountStopsTheSync: a 403 that refuses the sign-in itself (Jira wants a CAPTCHA
+// after failed sign-ins: X-Seraph-LoginReason: AUTHENTICATION_DENIED) ends the sync like a 401;
+// a 403 on one issue stays that issue's incomplete report (TestThrottlingAndFailures).
+func TestLockedAccountStopsTheSync(t *testing.T) {
+	ts := fake.NewTestServer(t, small)
+	s := sourcetest.Open(t, Factory, cloudConfig(ts.URL), connector.Env{}).(*Source)
+	s.client.BaseDelay = time.Millisecond
+	var incomplete []string
+	var mu sync.Mutex
+	n := 0
+	req := connector.DocsRequest{OnIncomplete: func(scope string, cause error) {
+		mu.Lock()
+		defer mu.Unlock()
+		incomplete = append(incomplete, scope+": "+cause.Error())
+	}}
+	err := s.Docs(context.Background(), req, func(connector.Document) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n == 5 {
+			ts.Auth.Lock(fake.User)
+		}
+		return nil
+	})
+	sourcetest.CheckError(t, "sync of a locked account", err, `configuration fields "account_email" and "api_token"`, fake.Password)
+	if err != nil && !strings.Contains(err.Error(), "Jira denied the sign-in") {
+		t.Errorf("the error does not say why the sign-in was denied: %v", err)
+	}
+	if len(incomplete) > 0 {
+		t.Errorf("a locked account reported as %d incomplete parts instead of ending the sync: %v", len(incomplete), incomplete)
 	}
 }
 

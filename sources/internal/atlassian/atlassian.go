@@ -97,19 +97,72 @@ func SiteClient(cfg *connector.Config, env connector.Env, f Flavors, log *slog.L
 }
 
 // Explain turns a client error into one that names the setting at fault: the credentials
-// (credField) for 401 and 403, urlField when site cannot be reached.
+// (credField) for 401 and 403, urlField when site cannot be reached. A refusal of the
+// credentials themselves (see [Refused]) becomes a *CredentialsError, which a listing returns
+// instead of reporting the part it was reading as incomplete. An error Explain already turned
+// into a *CredentialsError is returned as it is.
 func Explain(err error, product, credField, urlField, site string) error {
+	var ce *CredentialsError
+	if errors.As(err, &ce) {
+		return err
+	}
+	fields := "configuration fields " + credField
+	if !strings.Contains(credField, " and ") {
+		fields = "configuration field " + credField
+	}
 	switch {
 	case saasclient.IsStatus(err, http.StatusUnauthorized):
-		return fmt.Errorf("configuration fields %s: %s refused the credentials (check them, and that a token has not expired): %w", credField, product, err)
+		return &CredentialsError{Err: fmt.Errorf("%s: %s refused the credentials (check them, and that a token has not expired or been revoked): %w", fields, product, err)}
+	case Refused(err):
+		return &CredentialsError{Err: fmt.Errorf("%s: %s denied the sign-in (%s: it asks for a CAPTCHA after failed sign-ins; sign in once in a browser, then check the credentials): %w",
+			fields, product, seraphReason(err), err)}
 	case saasclient.IsStatus(err, http.StatusForbidden):
-		return fmt.Errorf("configuration fields %s: the account lacks a permission %s asked for: %w", credField, product, err)
+		return fmt.Errorf("%s: the account lacks a permission %s asked for: %w", fields, product, err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("configuration field %q: cannot reach %s: %w", urlField, site, err)
 	}
 	return err
+}
+
+// CredentialsError is the site refusing the configured credentials (made by Explain, naming
+// them): every later request would be refused too, so a sync ends with it rather than
+// reporting each part it could not read.
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string { return e.Err.Error() }
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// Refused reports an error that refuses the credentials for the whole site rather than one
+// item: a 401, or a 403 with which Jira or Confluence (their Seraph sign-in layer) rejects the
+// sign-in itself (X-Seraph-LoginReason AUTHENTICATION_DENIED or AUTHENTICATED_FAILED: a CAPTCHA
+// is required after failed sign-ins). Any other 403 is a permission on what was asked for (an
+// issue, a page, an attachment the account may not read) and is not a refusal; neither is an
+// error already explained as something else.
+func Refused(err error) bool {
+	var ce *CredentialsError
+	if errors.As(err, &ce) || saasclient.IsStatus(err, http.StatusUnauthorized) {
+		return true
+	}
+	return seraphReason(err) != ""
+}
+
+// seraphReason is the sign-in refusal a 403 carries in X-Seraph-LoginReason, or "".
+func seraphReason(err error) string {
+	var se *saasclient.StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusForbidden {
+		return ""
+	}
+	for _, v := range se.Header.Values("X-Seraph-LoginReason") {
+		for _, reason := range strings.Split(v, ",") {
+			switch r := strings.TrimSpace(reason); r {
+			case "AUTHENTICATION_DENIED", "AUTHENTICATED_FAILED":
+				return "X-Seraph-LoginReason " + r
+			}
+		}
+	}
+	return ""
 }
 
 // SortedKeys returns the non-empty keys of a set, sorted (access-control lists).
