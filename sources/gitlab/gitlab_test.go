@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -281,6 +282,26 @@ func TestPartsThatKeepFailing(t *testing.T) {
 	}
 	if want := expectedCount(small, 1, nil) - 3; len(c.Docs) != want {
 		t.Errorf("%d documents, want %d", len(c.Docs), want)
+	}
+}
+
+// TestExpiredTokenStopsTheSync: a token that expires in the middle of a sync ends it with an
+// error naming the token setting, at the first 401, instead of one incomplete report per part
+// (the same behaviour the jira and confluence sources are held to).
+func TestExpiredTokenStopsTheSync(t *testing.T) {
+	for _, uses := range []int{1, 4, 9} {
+		ts := fake.NewTestServer(t, small)
+		pointAt(t, ts.URL)
+		ts.Auth.AddBearer("glpat-shortLivedToken000000000", uses)
+		c, err := run(t, newSource(t, map[string]any{"token": "glpat-shortLivedToken000000000", "projects": "*"}))
+		sourcetest.CheckError(t, fmt.Sprintf("token good for %d requests", uses), err,
+			`configuration field "token": Authentication failed: GitLab refused the token`, "glpat-shortLived")
+		if len(c.Incomplete) > 0 {
+			t.Errorf("token good for %d requests: %d incomplete parts instead of the end of the sync: %v", uses, len(c.Incomplete), c.Incomplete)
+		}
+		if wasted := ts.Faults.Requests() - int64(uses); wasted != 1 {
+			t.Errorf("token good for %d requests: %d requests after it expired, want 1", uses, wasted)
+		}
 	}
 }
 
