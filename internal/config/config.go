@@ -33,6 +33,10 @@ type Config struct {
 	// duplicates are the connectors entries dropped because a later entry
 	// has the same connector_id.
 	duplicates []Problem
+	// connectorIndex is, for each entry of Connectors, its position in
+	// the file's list (entries without connector_id and duplicates are
+	// dropped, so the two differ), for key paths in messages.
+	connectorIndex []int
 }
 
 // IsSet reports whether the file or the environment gave key (a dotted

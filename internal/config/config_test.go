@@ -449,6 +449,13 @@ func TestConnectorProblems(t *testing.T) {
 		{"listed twice", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: dir}\n",
 			[]string{`connectors[1].connector_id: connector_id "a" is listed more than once`}},
 		{"deprecated top-level form", "connector_id: a\nservice_type: s3\n", []string{`service_type: connector a has service type "s3"`}},
+		// Key paths are those of the file's list, whatever entries were dropped before.
+		{"listed twice, the later entry not compiled in", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: mysql}\n",
+			[]string{`connectors[1].connector_id: connector_id "a" is listed more than once`, `connectors[1].service_type: connector a has service type "mysql"`}},
+		{"after an entry without connector_id", "connectors:\n  - {service_type: dir}\n  - {connector_id: b, service_type: mysql}\n",
+			[]string{`connectors[1].service_type: connector b has service type "mysql"`}},
+		{"after a duplicate", "connectors:\n  - {connector_id: a, service_type: dir}\n  - {connector_id: a, service_type: dir}\n  - {connector_id: c}\n",
+			[]string{`connectors[1].connector_id: connector_id "a" is listed more than once`, "connectors[2].service_type: connector c has no service_type"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

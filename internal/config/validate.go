@@ -206,7 +206,7 @@ func (cfg *Config) validate() []Problem {
 	cfg.normalizeConnectors()
 	for i, e := range cfg.Connectors {
 		if e.APIKey != nil && strings.TrimSpace(*e.APIKey) == "" {
-			c.add(fmt.Sprintf("connectors[%d].api_key", i), "must not be empty; remove the key to use the global credentials")
+			c.add(cfg.connectorKey(i)+".api_key", "must not be empty; remove the key to use the global credentials")
 		}
 	}
 	cfg.warnRelations()
@@ -215,6 +215,7 @@ func (cfg *Config) validate() []Problem {
 
 func (cfg *Config) normalizeConnectors() {
 	var kept []ConnectorEntry
+	var origin []int
 	index := map[string]int{}
 	for i, e := range cfg.Connectors {
 		if strings.TrimSpace(e.ConnectorID) == "" {
@@ -226,13 +227,22 @@ func (cfg *Config) normalizeConnectors() {
 			// logged at start by the service, which keeps the later entry.
 			msg := fmt.Sprintf("connector_id %q is listed more than once; the later entry wins and the earlier one is ignored: remove one of them", e.ConnectorID)
 			cfg.duplicates = append(cfg.duplicates, Problem{Key: fmt.Sprintf("connectors[%d].connector_id", i), Message: msg})
-			kept[at] = e
+			kept[at], origin[at] = e, i
 			continue
 		}
 		index[e.ConnectorID] = len(kept)
 		kept = append(kept, e)
+		origin = append(origin, i)
 	}
-	cfg.Connectors = kept
+	cfg.Connectors, cfg.connectorIndex = kept, origin
+}
+
+// connectorKey is the key path of Connectors[i] in the file's list.
+func (cfg *Config) connectorKey(i int) string {
+	if i < len(cfg.connectorIndex) {
+		i = cfg.connectorIndex[i]
+	}
+	return fmt.Sprintf("connectors[%d]", i)
 }
 
 // applyDeprecated maps the original's deprecated keys onto their
@@ -316,7 +326,7 @@ func (cfg *Config) ServiceProblems() []Problem {
 	}
 	for i, e := range entries {
 		if e.ConnectorID == "changeme" || e.ServiceType == "changeme" {
-			c.add(fmt.Sprintf("connectors[%d]", i), "unmodified default configuration detected: replace the 'changeme' placeholders with a real connector_id and service_type")
+			c.add(cfg.connectorKey(i), "unmodified default configuration detected: replace the 'changeme' placeholders with a real connector_id and service_type")
 		}
 	}
 	return c.problems
@@ -331,7 +341,7 @@ func (cfg *Config) ConnectorProblems(known func(serviceType string) bool) []Prob
 	c := &check{}
 	c.problems = append(c.problems, cfg.duplicates...)
 	for i, e := range cfg.EffectiveConnectors() {
-		key := fmt.Sprintf("connectors[%d].service_type", i)
+		key := cfg.connectorKey(i) + ".service_type"
 		if len(cfg.Connectors) == 0 {
 			key = "service_type" // the deprecated top-level form
 		}

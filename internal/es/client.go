@@ -63,6 +63,7 @@ type Client struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	jitter    func() float64
 	now       func() time.Time // tests move time with their Sleep
+	watchers  *watchers        // shared with the clients derived from this one
 }
 
 // New builds a client. It does not contact Elasticsearch.
@@ -135,6 +136,7 @@ func New(opts Options) (*Client, error) {
 		sleep:     opts.Sleep,
 		jitter:    opts.Jitter,
 		now:       time.Now,
+		watchers:  &watchers{},
 	}
 	if c.sleep == nil {
 		c.sleep = Sleep
@@ -228,9 +230,25 @@ func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 	retrier := c.policy.NewRetrier(c.jitter)
 	start := c.now()
 	maybeApplied := false
+	told := false
 	for attempt := 1; ; attempt++ {
+		attemptStart := c.now()
 		res, body, err, readErr := c.performOnce(ctx, req)
 		v := c.classify(ctx, res, body, err, readErr)
+		if ws := c.watching(); len(ws) > 0 && ctx.Err() == nil {
+			switch {
+			case err == nil && readErr == nil && res.StatusCode < 400 && !v.retry:
+				for _, w := range ws {
+					w.Answered(attemptStart)
+				}
+			case v.retry && !told && unreachable(res, err, readErr) && c.now().Sub(start) >= UnavailableAfter:
+				told = true
+				werr := c.attemptError(req, res, err, readErr)
+				for _, w := range ws {
+					w.Unavailable(werr, start)
+				}
+			}
+		}
 		if v.retry {
 			if wait, ok := retrier.Next(c.now(), v.retryAfter); ok {
 				maybeApplied = maybeApplied || v.applied

@@ -83,6 +83,11 @@ func (a *availability) answered(started time.Time) {
 	a.metrics.SetReady(true)
 }
 
+// watcher feeds the client's view of each call into this one.
+func (a *availability) watcher() es.AvailabilityWatcher {
+	return es.AvailabilityWatcher{Unavailable: a.failed, Answered: a.answered}
+}
+
 // state returns whether Elasticsearch is down and how many outages this
 // process has seen.
 func (a *availability) state() (down bool, outages uint64) {

@@ -132,6 +132,10 @@ func New(d Deps) (*Service, error) {
 		heartbeatForce: true,
 	}
 	s.avail = availability{log: d.Log, metrics: d.Metrics, now: d.Now}
+	// A call retrying through an outage tells of it long before it fails
+	// for good (elasticsearch.retry_budget), so /readyz, the log and the
+	// watch over other instances' jobs see outages of any length.
+	d.Client.WatchAvailability(s.avail.watcher())
 	s.observed = map[string]observation{}
 	d.Metrics.SetInstance(d.Instance, d.Hostname)
 	s.errBudget = errorBudget{max: cfg.Service.MaxErrors, span: config.Seconds(cfg.Service.MaxErrorsSpan), now: d.Now}
@@ -282,6 +286,7 @@ func (s *Service) contentClient(connectorID string) (*es.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.WatchAvailability(s.avail.watcher())
 	s.clients[connectorID] = c
 	return c, nil
 }

@@ -62,6 +62,11 @@ type params struct {
 	kills int // SIGKILLs per run (one run with one instance, one with three)
 	files int
 	seed  uint64
+	// bulkDelay slows every _bulk request down (estest's delay fault), with chunks of bulkChunk
+	// documents: the short version's 1,500 files would otherwise sync in a tenth of a second,
+	// before the first progress report, and no kill would meet a recorded count or checkpoint.
+	bulkDelay time.Duration
+	bulkChunk int
 }
 
 func envInt(name string, def int) int {
@@ -75,6 +80,9 @@ func getParams() params {
 	p := params{kills: envInt("SOAK_KILLS", 3), files: envInt("SOAK_FILES", 1500), seed: uint64(time.Now().UnixNano())}
 	if v, err := strconv.ParseUint(os.Getenv("SOAK_SEED"), 10, 64); err == nil {
 		p.seed = v
+	}
+	if os.Getenv("SOAK_FILES") == "" {
+		p.bulkDelay, p.bulkChunk = 150*time.Millisecond, 50
 	}
 	return p
 }
@@ -161,6 +169,9 @@ func newSoak(t *testing.T, p params, folder string, instances int, mode protocol
 		}
 	}
 	s.client = newClient(t, s.url)
+	if p.bulkDelay > 0 {
+		s.do("POST", "/_estest/faults", map[string]any{"path": "/_bulk", "delay": p.bulkDelay.String()}, nil)
+	}
 	store, err := protocol.Open(context.Background(), s.client, protocol.Options{Force: protocol.ModeIndex})
 	if err != nil {
 		t.Fatal(err)
@@ -215,11 +226,15 @@ func (s *soak) createConnector() {
 func (s *soak) start() *instance {
 	s.starts++
 	name := fmt.Sprintf("soak-%d", s.starts)
+	bulk := ""
+	if s.p.bulkChunk > 0 {
+		bulk = fmt.Sprintf("  bulk:\n    chunk_size: %d\n", s.p.bulkChunk)
+	}
 	cfg := fmt.Sprintf(`elasticsearch:
   host: %s
   feature_use_connectors_api: %v
   retry_interval: 0.1
-service:
+%sservice:
   idling: 0.5
   heartbeat: 1
   job_cleanup_interval: 0.5
@@ -230,7 +245,7 @@ service:
 connectors:
   - connector_id: %s
     service_type: dir
-`, s.url, s.mode == protocol.ModeAPI, name, connectorID)
+`, s.url, s.mode == protocol.ModeAPI, bulk, name, connectorID)
 	path := filepath.Join(s.t.TempDir(), name+".yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		s.t.Fatal(err)
@@ -342,11 +357,27 @@ func (s *soak) run() {
 	s.syncTime = done.Sub(started)
 	s.t.Logf("an undisturbed sync of %d files takes %s", s.p.files, s.syncTime.Round(time.Millisecond))
 
+	// The first kill of a run waits for a recorded checkpoint, so that every run, the short one
+	// too, resumes a job from a checkpoint and checks the counts carried with it.
+	needCheckpoint, tries := true, 0
 	for len(s.kills) < s.p.kills {
 		id := s.trigger()
 		for n := 1 + s.rng.IntN(2); n > 0 && len(s.kills) < s.p.kills; n-- {
 			if _, running := s.waitRunning(id, 2*time.Minute); !running {
 				break
+			}
+			if needCheckpoint {
+				if tries++; tries > 3 {
+					s.dump()
+					s.t.Fatalf("3 syncs ended before recording a checkpoint: the soak cannot test resumption (sync %s)", s.syncTime)
+				}
+				j, ok := s.waitCheckpoint(id)
+				if !ok {
+					break
+				}
+				needCheckpoint = false
+				s.killWorker(j)
+				continue
 			}
 			// A random point of what is left of the sync, from the claim on.
 			time.Sleep(time.Duration(s.rng.Int64N(int64(s.syncTime) + 1)))
@@ -365,6 +396,22 @@ func (s *soak) run() {
 			s.t.Fatalf("%s did not stop on SIGTERM", in.name)
 		}
 	}
+}
+
+// waitCheckpoint waits until the running job has recorded a checkpoint with its progress and
+// returns it; false when the job ended first or moved to a process that was killed.
+func (s *soak) waitCheckpoint(id string) (*protocol.Job, bool) {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s.checkAlive()
+		j := s.job(id)
+		if j.Status != protocol.JobInProgress {
+			return nil, false
+		}
+		if rp, err := j.Resume(); err == nil && rp != nil && s.live(j.Instance()) {
+			return j, true
+		}
+	}
+	return nil, false
 }
 
 // killWorker sends SIGKILL to the process running the job and starts a replacement after a
@@ -507,6 +554,9 @@ func (s *soak) report() {
 	}
 	if len(back) != len(s.kills) {
 		s.t.Errorf("%d kills, %d recoveries found in the job histories", len(s.kills), len(back))
+	}
+	if fromCheckpoint == 0 {
+		s.t.Errorf("no job was resumed from a checkpoint")
 	}
 	line := fmt.Sprintf("soak %d instance(s), %s mode, %d files, %d kills (sync %s, %d resumed from a checkpoint): worker lost after %s; job running again after %s",
 		s.instances, s.mode, s.p.files, len(s.kills), s.syncTime.Round(100*time.Millisecond), fromCheckpoint, summary(detect), summary(back))
