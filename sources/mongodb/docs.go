@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,16 +17,26 @@ import (
 )
 
 // attempts is how often the command that opens the cursor is tried when the server is unreachable
-// or overloaded.
+// or overloaded, and how many re-opens in a row a broken whole-collection read gets.
 const attempts = 4
 
 // Docs streams the collection (or the result of the advanced rules) one cursor batch at a time.
+//
+// A whole-collection read is sorted by _id, so that a cursor broken by a passing failure (a cut
+// connection, a timeout, an overloaded or electing server) is re-opened after the last _id read
+// instead of ending the read: up to attempts re-opens in a row that bring no document, with
+// capped exponential backoff and jitter. Only then, or for advanced rules (whose results are not
+// in _id order, and whose skip and limit count from the start), is the collection reported
+// incomplete.
 func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	q, err := buildCommand(nil, s.collection)
-	if req.HasAdvancedRules() {
+	resumable := !req.HasAdvancedRules()
+	if resumable {
+		q.cmd = append(q.cmd, bson.E{Key: "sort", Value: bson.D{{Key: "_id", Value: int32(1)}}})
+	} else {
 		q, err = rulesQuery(req.AdvancedRules, req.AdvancedRulesJSON, s.collection)
 		if err != nil {
 			return fmt.Errorf("advanced sync rules: %w", err)
@@ -65,40 +76,180 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 		}
 		return fmt.Errorf("%s: %s", what, redactURI(err.Error(), s.host))
 	}
+	n := 0                 // documents read, over every cursor
+	var last bson.RawValue // the last _id read, where a resumed read starts
+	failures := 0          // cursor failures and failed re-opens since a cursor last gave a document
+	for {
+		read, err := s.drain(ctx, cur, q.batchSize, emit, func(id bson.RawValue) {
+			if id.Type != 0 {
+				last = bson.RawValue{Type: id.Type, Value: append(last.Value[:0], id.Value...)}
+			}
+		})
+		n += read
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil {
+			return nil
+		}
+		var ce *cursorError
+		if !errors.As(err, &ce) {
+			return err // a document that cannot be converted, or emit failed
+		}
+		err = ce.err
+		if read > 0 {
+			failures = 0
+		}
+		// Re-open after the last _id read, until a cursor opens or the budget is spent.
+		for cur = nil; cur == nil; {
+			failures++
+			if !resumable || !resumeAfter(err) || failures > attempts || (last.Type != 0 && !canResumeAfter(last.Type)) {
+				scope := fmt.Sprintf("collection %s.%s after %d documents", s.database, s.collection, n)
+				if resumable && resumeAfter(err) && failures > attempts {
+					s.log.Warn("The MongoDB cursor failed and could not be resumed; nothing is deleted in this sync", "read", n, "attempts", failures-1, "error", err)
+					err = fmt.Errorf("gave up after %d attempts to resume the read: %w", failures-1, err)
+				} else {
+					// Advanced rules, or a failure that repeating cannot fix.
+					s.log.Warn("The MongoDB cursor failed; nothing is deleted in this sync", "read", n, "error", err)
+				}
+				req.ReportIncomplete(scope, s.connError(ctx, err))
+				return nil
+			}
+			d := retry.Backoff(failures-1, 500*time.Millisecond, 500*time.Millisecond<<(attempts-1))
+			s.log.Warn("The MongoDB cursor failed; resuming the read after the last _id", "read", n, "attempt", failures, "wait", d, "error", err)
+			if serr := s.sleep(ctx, d); serr != nil {
+				return serr
+			}
+			cur, err = s.reopen(ctx, db, q.cmd, last, runOpts)
+			if err != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// reopen runs cmd (a find sorted by _id) for the documents after last (all of them when nothing
+// was read).
+func (s *Source) reopen(ctx context.Context, db *mongo.Database, cmd bson.D, last bson.RawValue, opts *options.RunCmdOptionsBuilder) (*mongo.Cursor, error) {
+	if last.Type == 0 {
+		return db.RunCommandCursor(ctx, cmd, opts)
+	}
+	filter, rare := s.resumeFilter(last)
+	cur, err := db.RunCommandCursor(ctx, append(slices.Clone(cmd), bson.E{Key: "filter", Value: filter}), opts)
+	if err != nil && rare && isUnknownType(err) {
+		// A server that does not know some BSON types (FerretDB) holds no _id of them: ask again
+		// without them.
+		s.commonTypesOnly = true
+		filter, _ = s.resumeFilter(last)
+		cur, err = db.RunCommandCursor(ctx, append(slices.Clone(cmd), bson.E{Key: "filter", Value: filter}), opts)
+	}
+	return cur, err
+}
+
+// typeOrder groups the BSON types an _id can have (not arrays, regular expressions, undefined) in
+// MongoDB's sort order; the types of a group compare by value with one another.
+var typeOrder = [][]bson.Type{
+	{bson.TypeMinKey},
+	{bson.TypeNull},
+	{bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128},
+	{bson.TypeString, bson.TypeSymbol},
+	{bson.TypeEmbeddedDocument},
+	{bson.TypeBinary},
+	{bson.TypeObjectID},
+	{bson.TypeBoolean},
+	{bson.TypeDateTime},
+	{bson.TypeTimestamp},
+	{bson.TypeDBPointer},
+	{bson.TypeJavaScript},
+	{bson.TypeCodeWithScope},
+	{bson.TypeMaxKey},
+}
+
+// rareTypes are types some MongoDB-compatible servers do not implement and refuse in $type.
+var rareTypes = []bson.Type{bson.TypeMinKey, bson.TypeDecimal128, bson.TypeSymbol, bson.TypeDBPointer,
+	bson.TypeJavaScript, bson.TypeCodeWithScope, bson.TypeMaxKey}
+
+// resumeAfter says whether a read broken by err (the job not being cancelled) is worth resuming:
+// the failures retry retries, and timeouts (the driver's own: no server could be selected in time,
+// a socket or operation timeout).
+func resumeAfter(err error) bool {
+	return retryable(err) || mongo.IsTimeout(err)
+}
+
+// canResumeAfter says whether an _id of type t has a place in typeOrder (an _id is never of the
+// other types).
+func canResumeAfter(t bson.Type) bool {
+	return slices.ContainsFunc(typeOrder, func(g []bson.Type) bool { return slices.Contains(g, t) })
+}
+
+// resumeFilter matches the _ids after last in the order of a find sorted by _id. A comparison
+// such as $gt only matches values of its own type group (MongoDB's type bracketing), so the
+// groups that sort after last's are added by type. rare says whether the filter names rareTypes.
+func (s *Source) resumeFilter(last bson.RawValue) (filter bson.D, rare bool) {
+	gt := bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: last}}}}
+	var later bson.A
+	after := false
+	for _, group := range typeOrder {
+		if after {
+			for _, t := range group {
+				if slices.Contains(rareTypes, t) {
+					if s.commonTypesOnly {
+						continue
+					}
+					rare = true
+				}
+				later = append(later, int32(int8(t))) // MinKey is -1
+			}
+		}
+		after = after || slices.Contains(group, last.Type)
+	}
+	if len(later) == 0 {
+		return gt, rare
+	}
+	return bson.D{{Key: "$or", Value: bson.A{gt, bson.D{{Key: "_id", Value: bson.D{{Key: "$type", Value: later}}}}}}}, rare
+}
+
+// isUnknownType says whether the server refused a $type code it does not know.
+func isUnknownType(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && (ce.Code == 2 || ce.Code == 238) && strings.Contains(strings.ToLower(ce.Message), "type")
+}
+
+// cursorError is the cursor's own failure, as opposed to a document's or emit's.
+type cursorError struct{ err error }
+
+func (e *cursorError) Error() string { return e.err.Error() }
+
+// drain emits the documents of cur and closes it. It returns how many documents it read, and
+// the cursor's failure as a *cursorError.
+func (s *Source) drain(ctx context.Context, cur *mongo.Cursor, batchSize int32, emit func(connector.Document) error, seen func(bson.RawValue)) (int, error) {
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = cur.Close(cctx)
 	}()
-	if q.batchSize > 0 {
-		cur.SetBatchSize(q.batchSize)
+	if batchSize > 0 {
+		cur.SetBatchSize(batchSize)
 	}
 	n := 0
 	for cur.Next(ctx) {
+		seen(cur.Current.Lookup("_id"))
 		doc, skip, err := s.document(cur.Current)
 		if err != nil {
-			return err
+			return n, err
 		}
 		n++
 		if skip {
 			continue
 		}
 		if err := emit(doc); err != nil {
-			return connector.DocError(doc.ID, err)
+			return n, connector.DocError(doc.ID, err)
 		}
 	}
 	if err := cur.Err(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// The cursor cannot be resumed where it broke; what was read stays indexed and nothing is
-		// deleted in this sync.
-		scope := fmt.Sprintf("collection %s.%s after %d documents", s.database, s.collection, n)
-		s.log.Warn("The MongoDB cursor failed; nothing is deleted in this sync", "read", n, "error", err)
-		req.ReportIncomplete(scope, s.connError(ctx, err))
-		return nil
+		return n, &cursorError{err}
 	}
-	return ctx.Err()
+	return n, nil
 }
 
 // document converts one BSON document. skip is true for a document the original leaves out (a

@@ -92,6 +92,10 @@ type Source struct {
 	client *mongo.Client
 	opts   *options.ClientOptions
 
+	// commonTypesOnly is set once the server refused a $type code of a rare BSON type (see
+	// resumeFilter).
+	commonTypesOnly bool
+
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 }

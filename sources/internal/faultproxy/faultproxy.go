@@ -16,9 +16,11 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 	broken atomic.Bool
-	mu     sync.Mutex
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	// accepted counts the connections forwarded.
+	accepted atomic.Int64
+	mu       sync.Mutex
+	conns    []net.Conn
+	wg       sync.WaitGroup
 }
 
 // Start listens on a free loopback port; the proxy stops when the test ends.
@@ -48,6 +50,11 @@ func (p *Proxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 // Break closes every open connection; new ones are closed as soon as they are accepted.
 func (p *Proxy) Break() {
 	p.broken.Store(true)
+	p.Drop()
+}
+
+// Drop closes every open connection, as a network blip does; new connections are forwarded.
+func (p *Proxy) Drop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range p.conns {
@@ -55,6 +62,12 @@ func (p *Proxy) Break() {
 	}
 	p.conns = nil
 }
+
+// Mend undoes Break: new connections are forwarded again.
+func (p *Proxy) Mend() { p.broken.Store(false) }
+
+// Accepted is the number of connections forwarded so far.
+func (p *Proxy) Accepted() int { return int(p.accepted.Load()) }
 
 func (p *Proxy) serve() {
 	defer p.wg.Done()
@@ -72,6 +85,7 @@ func (p *Proxy) serve() {
 			c.Close()
 			continue
 		}
+		p.accepted.Add(1)
 		p.mu.Lock()
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
