@@ -16,6 +16,10 @@ import (
 	"github.com/connectors-go/connectors/sources/internal/retry"
 )
 
+// checkpointEvery is how many documents a whole-collection read emits between two checkpoints (a
+// variable for the tests).
+var checkpointEvery = 250
+
 // attempts is how often the command that opens the cursor is tried when the server is unreachable
 // or overloaded, and how many re-opens in a row a broken whole-collection read gets.
 const attempts = 4
@@ -28,6 +32,10 @@ const attempts = 4
 // capped exponential backoff and jitter. Only then, or for advanced rules (whose results are not
 // in _id order, and whose skip and limit count from the start), is the collection reported
 // incomplete.
+//
+// A whole-collection read also saves a checkpoint every checkpointEvery documents: the database,
+// the collection and the last _id emitted. A job resumed from it reads the _ids after that one,
+// with the bound of a re-opened cursor. Advanced rules save none: such a job starts again.
 func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(connector.Document) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -57,10 +65,14 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 	if s.opts != nil && s.opts.ReadPreference != nil {
 		runOpts.SetReadPreference(s.opts.ReadPreference) // as the original's collection.find
 	}
+	var last bson.RawValue // the last _id read, where a resumed read starts
+	if resumable && req.Checkpoint != nil {
+		last = s.checkpointID(req.Checkpoint)
+	}
 	var cur *mongo.Cursor
 	err = s.retry(ctx, func() error {
 		var e error
-		cur, e = db.RunCommandCursor(ctx, q.cmd, runOpts)
+		cur, e = s.reopen(ctx, db, q.cmd, last, runOpts)
 		return e
 	})
 	if err != nil {
@@ -76,15 +88,26 @@ func (s *Source) Docs(ctx context.Context, req connector.DocsRequest, emit func(
 		}
 		return fmt.Errorf("%s: %s", what, redactURI(err.Error(), s.host))
 	}
-	n := 0                 // documents read, over every cursor
-	var last bson.RawValue // the last _id read, where a resumed read starts
-	failures := 0          // cursor failures and failed re-opens since a cursor last gave a document
+	n := 0        // documents read, over every cursor
+	failures := 0 // cursor failures and failed re-opens since a cursor last gave a document
+	sinceCheckpoint := 0
+	save := func() {} // called after each document passed to emit
+	if resumable {
+		save = func() {
+			if sinceCheckpoint++; sinceCheckpoint >= checkpointEvery {
+				if cp := s.checkpoint(last); cp != nil {
+					req.SaveCheckpoint(cp)
+					sinceCheckpoint = 0
+				}
+			}
+		}
+	}
 	for {
 		read, err := s.drain(ctx, cur, q.batchSize, emit, func(id bson.RawValue) {
 			if id.Type != 0 {
 				last = bson.RawValue{Type: id.Type, Value: append(last.Value[:0], id.Value...)}
 			}
-		})
+		}, save)
 		n += read
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -170,10 +193,17 @@ var rareTypes = []bson.Type{bson.TypeMinKey, bson.TypeDecimal128, bson.TypeSymbo
 	bson.TypeJavaScript, bson.TypeCodeWithScope, bson.TypeMaxKey}
 
 // resumeAfter says whether a read broken by err (the job not being cancelled) is worth resuming:
-// the failures retry retries, and timeouts (the driver's own: no server could be selected in time,
-// a socket or operation timeout).
+// the failures retry retries, timeouts (the driver's own: no server could be selected in time, a
+// socket or operation timeout), and a cursor the server no longer has (CursorNotFound: it was
+// idle longer than the server keeps cursors, killed, or the server restarted).
 func resumeAfter(err error) bool {
-	return retryable(err) || mongo.IsTimeout(err)
+	return retryable(err) || mongo.IsTimeout(err) || cursorNotFound(err)
+}
+
+// cursorNotFound says whether the server answered that it has no such cursor (code 43).
+func cursorNotFound(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(43)
 }
 
 // canResumeAfter says whether an _id of type t has a place in typeOrder (an _id is never of the
@@ -222,7 +252,7 @@ func (e *cursorError) Error() string { return e.err.Error() }
 
 // drain emits the documents of cur and closes it. It returns how many documents it read, and
 // the cursor's failure as a *cursorError.
-func (s *Source) drain(ctx context.Context, cur *mongo.Cursor, batchSize int32, emit func(connector.Document) error, seen func(bson.RawValue)) (int, error) {
+func (s *Source) drain(ctx context.Context, cur *mongo.Cursor, batchSize int32, emit func(connector.Document) error, seen func(bson.RawValue), emitted func()) (int, error) {
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -245,6 +275,7 @@ func (s *Source) drain(ctx context.Context, cur *mongo.Cursor, batchSize int32, 
 		if err := emit(doc); err != nil {
 			return n, connector.DocError(doc.ID, err)
 		}
+		emitted()
 	}
 	if err := cur.Err(); err != nil {
 		return n, &cursorError{err}

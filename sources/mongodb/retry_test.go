@@ -60,3 +60,25 @@ func TestRetryOnOverload(t *testing.T) {
 		t.Errorf("persistent overload: %v after %d calls, want the error after %d", err, calls, attempts)
 	}
 }
+
+// TestResumeAfterCursorNotFound: a cursor the server dropped (code 43, as a getMore reply and
+// wrapped) resumes a whole-collection read like a cut connection; a refused command does not.
+func TestResumeAfterCursorNotFound(t *testing.T) {
+	for _, err := range []error{
+		mongo.CommandError{Code: 43, Name: "CursorNotFound", Message: "cursor id 123 not found"},
+		fmt.Errorf("getMore: %w", mongo.CommandError{Code: 43, Message: "cursor not found"}),
+	} {
+		if !resumeAfter(err) {
+			t.Errorf("%v: not resumed", err)
+		}
+	}
+	for _, err := range []error{
+		mongo.CommandError{Code: 2, Name: "BadValue"},
+		mongo.CommandError{Code: 13, Name: "Unauthorized"},
+		context.Canceled,
+	} {
+		if resumeAfter(err) {
+			t.Errorf("%v: resumed", err)
+		}
+	}
+}
