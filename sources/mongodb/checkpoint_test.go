@@ -1,9 +1,12 @@
 package mongodb
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -235,5 +238,52 @@ func TestDroppedCursorIsResumed(t *testing.T) {
 	t.Logf("failed commands: %v", failed)
 	if killed != 3 || notFound != 3 || len(cursors) != 4 {
 		t.Errorf("%d cursors killed, %d getMores failed for it (%v), %d cursors opened; want 3, 3, 4", killed, notFound, failed, len(cursors))
+	}
+}
+
+// TestCheckpointRoundTrip: the _id of a checkpoint comes back, through JSON, as the same BSON
+// type and bytes, also for the types FerretDB cannot store and for values that plain or relaxed
+// JSON would turn into another type (a small int64, an integral double, a decimal).
+func TestCheckpointRoundTrip(t *testing.T) {
+	dec, _ := bson.ParseDecimal128("1.10")
+	oid := bson.NewObjectID()
+	for _, id := range []any{
+		int32(7), int64(7), 7.0, math.Copysign(0, -1), 2.5, dec, "x\u00e9\"{}", oid, true,
+		bson.NewDateTimeFromTime(time.Date(2024, 5, 6, 7, 8, 9, 123e6, time.UTC)),
+		bson.Binary{Subtype: 4, Data: []byte("0123456789abcdef")}, bson.Binary{Subtype: 0x80, Data: []byte{0, 1}},
+		bson.D{{Key: "z", Value: int64(1)}, {Key: "a", Value: bson.A{1.5, "s"}}},
+		bson.Timestamp{T: 5, I: 1}, bson.MinKey{}, bson.MaxKey{}, bson.Null{}, bson.Symbol("sym"),
+		bson.JavaScript("f()"), bson.DBPointer{DB: "d", Pointer: oid},
+	} {
+		raw, err := bson.Marshal(bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := bson.Raw(raw).Lookup("_id")
+		s := &Source{database: "db", collection: "c", log: slog.New(slog.DiscardHandler)}
+		cp := s.checkpoint(last)
+		if cp == nil {
+			t.Errorf("%T %v: no checkpoint", id, id)
+			continue
+		}
+		data, _ := json.Marshal(cp)
+		var back map[string]any
+		_ = json.Unmarshal(data, &back)
+		got := s.checkpointID(back)
+		if got.Type != last.Type || !bytes.Equal(got.Value, last.Value) {
+			t.Errorf("%T %v: checkpoint %s gives back %v %v", id, id, data, got.Type, got)
+		}
+	}
+	s := &Source{database: "db", collection: "c", log: slog.New(slog.DiscardHandler)}
+	for _, cp := range []map[string]any{
+		{"v": 1.0, "database": "db", "collection": "other", "after": `{"_id":1}`},
+		{"v": 2.0, "database": "db", "collection": "c", "after": `{"_id":1}`},
+		{"v": 1.0, "database": "db", "collection": "c", "after": `{"_id":`},
+		{"v": 1.0, "database": "db", "collection": "c", "after": `{"x":1}`},
+		{"after": "nonsense"},
+	} {
+		if got := s.checkpointID(cp); got.Type != 0 {
+			t.Errorf("checkpoint %v: resumes after %v, want from the start", cp, got)
+		}
 	}
 }
