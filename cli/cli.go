@@ -62,6 +62,9 @@ type App struct {
 	output     string
 	// tty, when set, overrides terminal detection (tests).
 	tty *bool
+	// stdinTTY, when set, overrides the detection of a terminal on
+	// standard input (tests).
+	stdinTTY *bool
 }
 
 func newApp() *App {

@@ -227,11 +227,24 @@ type prompter struct {
 	r   *bufio.Reader
 	out io.Writer
 	eof bool
+	// quiet: answers are read without writing the questions, for input
+	// that is not a terminal (a script's, a pipe's).
+	quiet bool
 }
 
 func (a *App) prompter(cmd *cobra.Command) *prompter {
 	in := cmd.InOrStdin()
 	return &prompter{in: in, r: bufio.NewReader(in), out: a.Stderr}
+}
+
+// stdinIsTerminal reports whether the command's standard input is a
+// terminal; tests set a.stdinTTY.
+func (a *App) stdinIsTerminal(cmd *cobra.Command) bool {
+	if a.stdinTTY != nil {
+		return *a.stdinTTY
+	}
+	f, ok := cmd.InOrStdin().(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // errNoInput means standard input ended before an answer.
@@ -254,7 +267,7 @@ func (p *prompter) readLine() (string, error) {
 		return "", errNoInput
 	}
 	s, err := p.r.ReadString('\n')
-	if _, term := p.terminal(); !term {
+	if _, term := p.terminal(); !term && !p.quiet {
 		fmt.Fprintln(p.out)
 	}
 	if err != nil {
@@ -273,9 +286,11 @@ func (p *prompter) readLine() (string, error) {
 // ask prompts for a value; an empty answer, or none because input ended,
 // takes def.
 func (p *prompter) ask(label, def string) (string, error) {
-	if def != "" {
+	switch {
+	case p.quiet:
+	case def != "":
 		fmt.Fprintf(p.out, "%s [%s]: ", label, def)
-	} else {
+	default:
 		fmt.Fprintf(p.out, "%s: ", label)
 	}
 	s, err := p.readLine()
@@ -295,9 +310,11 @@ func (p *prompter) ask(label, def string) (string, error) {
 // secret prompts for a value without echoing it on a terminal. hasDefault
 // says whether an empty answer keeps a current value (which is never shown).
 func (p *prompter) secret(label string, hasDefault bool) (string, bool, error) {
-	if hasDefault {
+	switch {
+	case p.quiet:
+	case hasDefault:
 		fmt.Fprintf(p.out, "%s [********]: ", label)
-	} else {
+	default:
 		fmt.Fprintf(p.out, "%s: ", label)
 	}
 	var s string

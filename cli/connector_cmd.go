@@ -125,7 +125,10 @@ when the cluster has it) and an API key limited to that index.
 
 With --from-file the configuration comes from a JSON object of field → value and nothing
 is asked about it; fields it leaves out keep their defaults. When standard input ends,
-remaining questions take their defaults, so the command can run without a terminal.`,
+remaining questions take their defaults, so the command can run without a terminal.
+When standard input is not a terminal, the questions are not printed: the answers are
+read from it one a line all the same, and a required value that neither a flag nor the
+input gives fails naming its flag (--index-name, --service-type).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.createConnector(cmd, o)
@@ -177,6 +180,9 @@ func (a *App) createConnector(cmd *cobra.Command, o createOptions) error {
 	}
 	ctx := cmd.Context()
 	p := a.prompter(cmd)
+	// Without a terminal the answers still come from standard input, one a
+	// line, but no question is written.
+	p.quiet = !a.stdinIsTerminal(cmd)
 
 	f, err := a.chooseSource(p, o.serviceType)
 	if err != nil {
@@ -300,9 +306,11 @@ func (a *App) chooseSource(p *prompter, serviceType string) (connector.Factory, 
 		names[i] = f.ServiceType
 	}
 	if serviceType == "" {
-		fmt.Fprintln(p.out, "Sources:")
-		for i, f := range known {
-			fmt.Fprintf(p.out, "  %2d. %s (%s)\n", i+1, f.ServiceType, f.DisplayName)
+		if !p.quiet {
+			fmt.Fprintln(p.out, "Sources:")
+			for i, f := range known {
+				fmt.Fprintf(p.out, "  %2d. %s (%s)\n", i+1, f.ServiceType, f.DisplayName)
+			}
 		}
 		answer, err := p.ask("Service type (number or name)", "")
 		if err != nil {

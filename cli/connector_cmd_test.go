@@ -210,7 +210,7 @@ func TestConnectorCreatePrompts(t *testing.T) {
 			c := newCluster(t, estest.Options{})
 			inTempDir(t)
 			writeCLIConfigFor(t, c, "")
-			r := runIn(t, tt.stdin, nil, append([]string{"connector", "create"}, tt.args...)...)
+			r := runIn(t, tt.stdin, onTerminal, append([]string{"connector", "create"}, tt.args...)...)
 			r.expect(t, tt.code, tt.asked...)
 			for _, s := range tt.silent {
 				if strings.Contains(r.stderr, s) {
@@ -229,6 +229,62 @@ func TestConnectorCreatePrompts(t *testing.T) {
 			id, _ := created(t, r)
 			conn := c.connector(id)
 			for k, v := range tt.want {
+				if got := configValue(conn, k); got != v {
+					t.Errorf("configuration %s = %#v, want %#v", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// onTerminal makes standard input count as a terminal, where questions are shown.
+func onTerminal(a *App) { tty := true; a.stdinTTY = &tty }
+
+// TestConnectorCreateWithoutTerminal: standard input that is not a terminal
+// gets no questions written; its lines still answer them, and a required
+// value that no flag and no line gives fails naming its flag.
+func TestConnectorCreateWithoutTerminal(t *testing.T) {
+	questions := []string{"Sources:", "Service type (", "Index name:", "Connector name [", "Index language [", "Host:", "Port [", "Password:", "Use SSL [", "Tables (optional):"}
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		want  []string
+		conf  map[string]any
+	}{
+		{"answers read from the input", nil,
+			"clitest\nsearch-p\nPiped\n\ndb\n5433\nsecret\ntrue\n/ca.pem\n7\nx, y\n", 0, nil,
+			map[string]any{"host": "db", "port": float64(5433), "password": "secret", "use_ssl": true, "ca": "/ca.pem", "tables": "x, y"}},
+		{"flags and defaults, input ends early", []string{"--service-type", "clitest", "--index-name", "search-p"},
+			"\n\ndb\n\nsecret\n", 0, nil,
+			map[string]any{"host": "db", "port": float64(5432), "password": "secret", "use_ssl": false}},
+		{"no service type", nil, "", 2, []string{"no service type given (pass --service-type)"}, nil},
+		{"no index name", []string{"--service-type", "clitest"}, "", 2, []string{"no index name given (pass --index-name)"}, nil},
+		{"required field missing", []string{"--service-type", "clitest", "--index-name", "search-p", "--name", "n", "--index-language", "en"},
+			"", 1, []string{"host: 'Host' cannot be empty."}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, estest.Options{})
+			inTempDir(t)
+			writeCLIConfigFor(t, c, "")
+			r := runIn(t, tt.stdin, nil, append([]string{"connector", "create"}, tt.args...)...)
+			r.expect(t, tt.code, tt.want...)
+			for _, q := range questions {
+				if strings.Contains(r.stderr, q) {
+					t.Fatalf("question %q written without a terminal:\n%s", q, r.stderr)
+				}
+			}
+			if tt.code != 0 {
+				return
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr of a successful create without a terminal: %q", r.stderr)
+			}
+			id, _ := created(t, r)
+			conn := c.connector(id)
+			for k, v := range tt.conf {
 				if got := configValue(conn, k); got != v {
 					t.Errorf("configuration %s = %#v, want %#v", k, got, v)
 				}

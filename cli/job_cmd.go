@@ -73,8 +73,9 @@ and how many parts of its listing could not be read (nothing is deleted then).
 		Long: `Shows a sync job: the original's fields, then what this service records in the job's
 metadata: the worker instance that claimed it, how often it was taken over from a worker
 that stopped reporting (takeovers), the parts of the listing that could not be read
-(incomplete_listing, and whether deletions were skipped for them), and its history of
-events (claimed, with resumed_from for a resumed job; worker_lost, with who noticed,
+(incomplete_listing, and whether deletions were skipped for them), whether a run resumed
+from a source's checkpoint skipped the deletion of stale documents
+(resumed_from_checkpoint), and its history of events (claimed, with resumed_from for a resumed job; worker_lost, with who noticed,
 after how long and the outcome; ended, with the status written).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -289,7 +290,10 @@ type jobView struct {
 	WorkerInstance    *string                   `json:"worker_instance"`
 	Takeovers         int                       `json:"takeovers"`
 	IncompleteListing *syncer.IncompleteListing `json:"incomplete_listing"`
-	History           []jobEvent                `json:"history"`
+	// ResumedFromCheckpoint is null unless the job's last run continued
+	// from a source's checkpoint.
+	ResumedFromCheckpoint *syncer.ResumedFromCheckpoint `json:"resumed_from_checkpoint"`
+	History               []jobEvent                    `json:"history"`
 }
 
 // jobEvent is one event of metadata.history: claimed (with resumed_from when
@@ -370,6 +374,25 @@ func incompleteOf(j *protocol.Job) *syncer.IncompleteListing {
 	return &inc
 }
 
+// resumedOf reads metadata.resumed_from_checkpoint, nil when the job's last
+// run did not resume from a checkpoint (or the value is not of the shape the
+// engine writes).
+func resumedOf(j *protocol.Job) *syncer.ResumedFromCheckpoint {
+	raw, ok := j.Metadata["resumed_from_checkpoint"]
+	if !ok || raw == nil {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	var r syncer.ResumedFromCheckpoint
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
 func (a *App) viewJob(cmd *cobra.Command, jobID string) error {
 	asJSON, err := a.jsonOutput()
 	if err != nil {
@@ -395,7 +418,7 @@ func viewOf(j *protocol.Job) jobView {
 		TriggerMethod: string(j.TriggerMethod), Error: j.Error, WorkerHostname: j.WorkerHostname,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt,
 		WorkerInstance: strPtr(j.Instance()), Takeovers: j.Takeovers(),
-		IncompleteListing: incompleteOf(j), History: historyOf(j),
+		IncompleteListing: incompleteOf(j), ResumedFromCheckpoint: resumedOf(j), History: historyOf(j),
 	}
 }
 
@@ -444,6 +467,9 @@ func (a *App) printJob(j *protocol.Job, asJSON bool) error {
 		for _, p := range inc.Parts {
 			rows = append(rows, [2]string{"Unread", p.Scope + ": " + p.Error})
 		}
+	}
+	if r := v.ResumedFromCheckpoint; r != nil && r.DeletionsSkipped {
+		rows = append(rows, [2]string{"Resumed from checkpoint", "no stale document was deleted (the ids listed before the checkpoint are not known)"})
 	}
 	for _, r := range rows {
 		if err := t.Append(r[0], r[1]); err != nil {

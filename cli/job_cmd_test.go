@@ -236,6 +236,51 @@ func TestJobLifecycleShown(t *testing.T) {
 	}
 }
 
+// TestJobResumedFromCheckpointShown: a job whose last run resumed from a
+// source's checkpoint and so skipped the deletion of stale documents says so
+// in job view, as text and JSON; a job without it shows null and no row.
+func TestJobResumedFromCheckpointShown(t *testing.T) {
+	for _, m := range cliModes {
+		t.Run(m.name, func(t *testing.T) {
+			c := jobCluster(t, m.extra)
+			id := startJobCLI(t, "-i", "c1", "-t", "full")
+			plain := startJobCLI(t, "-i", "c1", "-t", "full")
+			ctx := context.Background()
+			store := c.store()
+			j, err := store.Claim(ctx, c.job(id), protocol.Worker{Hostname: "host-b", Instance: "host-b-7"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := map[string]any{"resumed_from_checkpoint": &syncer.ResumedFromCheckpoint{DeletionsSkipped: true}}
+			if _, err := store.FinishJob(ctx, j, protocol.JobResult{Status: protocol.JobCompleted,
+				Stats: protocol.JobStats{IndexedDocumentCount: 12, Metadata: md}}); err != nil {
+				t.Fatal(err)
+			}
+			c.refresh()
+
+			text := runIn(t, "", nil, "job", "view", "--", id)
+			text.expect(t, 0, "Resumed from checkpoint", "no stale document was deleted")
+			r := runIn(t, "", nil, "job", "view", "-o", "json", "--", id)
+			r.expect(t, 0, `"resumed_from_checkpoint": {`, `"deletions_skipped": true`)
+			var v jobView
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.ResumedFromCheckpoint == nil || !v.ResumedFromCheckpoint.DeletionsSkipped {
+				t.Errorf("resumed_from_checkpoint %+v:\n%s", v.ResumedFromCheckpoint, r.stdout)
+			}
+
+			r = runIn(t, "", nil, "job", "view", "-o", "json", "--", plain)
+			r.expect(t, 0, `"resumed_from_checkpoint": null`)
+			text = runIn(t, "", nil, "job", "view", "--", plain)
+			text.expect(t, 0, "Worker instance")
+			if strings.Contains(text.stdout, "Resumed from checkpoint") {
+				t.Errorf("shown for a job without it:\n%s", text.stdout)
+			}
+		})
+	}
+}
+
 func TestJobCancel(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -75,9 +75,11 @@ var (
 )
 
 // TestDocsNameOnlyKnownKeys checks every configuration key the
-// documentation mentions: inline `dotted.keys` that start with a top-level
-// key, and every key of a ```yaml block (a config.yml snippet; blocks of
-// other YAML files are fenced as ```yaml <what it is>).
+// documentation mentions: inline `dotted.keys` (alone, or before `: ` or
+// `=` and a value) that start with a top-level key or with a section name
+// that looks like one but is not (wrongSections), and every key of a
+// ```yaml block (a config.yml snippet; blocks of other YAML files are
+// fenced as ```yaml <what it is>).
 func TestDocsNameOnlyKnownKeys(t *testing.T) {
 	top := map[string]bool{}
 	for _, k := range TopLevelKeys() {
@@ -98,6 +100,29 @@ func TestDocsNameOnlyKnownKeys(t *testing.T) {
 	if checked < 50 {
 		t.Errorf("only %d configuration keys found in the documentation: is the scan broken?", checked)
 	}
+}
+
+// wrongSections are first segments that read like a section of config.yml
+// but are none: `extraction.mode` for service.extraction_mode, say. A dotted
+// name starting with one is always a wrong configuration key. Other dotted
+// names (`metadata.incomplete_listing`, `docs.count`, `log.level`) are not
+// configuration and are not checked.
+var wrongSections = map[string]bool{"extraction": true}
+
+// inlineConfigKey returns the configuration key an inline code span names,
+// if it names one: a dotted key, alone or followed by `: value` or
+// `=value`, whose first segment is a top-level key or a wrong section.
+func inlineConfigKey(code string, top map[string]bool) (string, bool) {
+	tok := strings.SplitN(code, ":", 2)[0]
+	if k, _, ok := strings.Cut(tok, "="); ok && !strings.ContainsAny(k, " \t") {
+		tok = k
+	}
+	tok = strings.TrimSuffix(tok, "*")
+	if !dottedKey.MatchString(tok) || fileName.MatchString(tok) || !strings.Contains(tok, ".") || ecsFields[tok] {
+		return "", false
+	}
+	first := strings.SplitN(strings.SplitN(tok, ".", 2)[0], "[", 2)[0]
+	return tok, top[first] || wrongSections[first]
 }
 
 // ecsFields are log fields (ECS JSON) whose names start like a
@@ -145,13 +170,8 @@ func configKeysIn(t *testing.T, path string, top map[string]bool) []keyRef {
 			continue
 		}
 		for _, m := range inlineCode.FindAllStringSubmatch(line, -1) {
-			tok := strings.TrimSuffix(strings.SplitN(m[1], ":", 2)[0], "*")
-			if !dottedKey.MatchString(tok) || fileName.MatchString(tok) || !strings.Contains(tok, ".") {
-				continue
-			}
-			first := strings.SplitN(strings.SplitN(tok, ".", 2)[0], "[", 2)[0]
-			if top[first] && !ecsFields[tok] {
-				out = append(out, keyRef{rel, n, tok})
+			if key, ok := inlineConfigKey(m[1], top); ok {
+				out = append(out, keyRef{rel, n, key})
 			}
 		}
 	}
@@ -189,6 +209,43 @@ func yamlKeys(t *testing.T, file string, line int, text string) []string {
 	walk("", doc)
 	sort.Strings(out)
 	return out
+}
+
+// TestInlineConfigKey: which inline code spans the documentation check
+// reads as configuration keys.
+func TestInlineConfigKey(t *testing.T) {
+	top := map[string]bool{}
+	for _, k := range TopLevelKeys() {
+		top[k] = true
+	}
+	for code, want := range map[string]string{
+		"service.extraction_mode":            "service.extraction_mode",
+		"service.extraction_mode: local":     "service.extraction_mode",
+		"elasticsearch.bulk.chunk_size=99":   "elasticsearch.bulk.chunk_size",
+		"connectors[0].api_key":              "connectors[0].api_key",
+		"extraction_service.host":            "extraction_service.host",
+		"extraction.mode":                    "extraction.mode", // not a section: must be checked, and fail
+		"extraction.local.pdf_workers":       "extraction.local.pdf_workers",
+		"metadata.incomplete_listing":        "",
+		"docs.count":                         "",
+		"log.level":                          "",
+		"service.type":                       "", // an ECS log field
+		"config.yml":                         "",
+		"service.log":                        "",
+		"docker run -e elasticsearch.host=x": "",
+		"extraction":                         "",
+	} {
+		got, ok := inlineConfigKey(code, top)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("inlineConfigKey(%q) = %q, want %q", code, got, want)
+		}
+	}
+	if KnownKey("extraction.mode") || KnownKey("extraction.local.pdf_workers") {
+		t.Error("a wrong section is a known key")
+	}
 }
 
 func TestKnownKey(t *testing.T) {

@@ -168,7 +168,7 @@ var localFormats = map[string]format{
 // bounded by LocalConfig.PDFWorkers, everything else runs in the caller's goroutine.
 type Local struct {
 	cfg LocalConfig
-	// timedOut is the cause an extraction's context ends with at extraction.local.timeout (one
+	// timedOut is the cause an extraction's context ends with at LocalConfig.Timeout (one
 	// value, not one per file).
 	timedOut error
 

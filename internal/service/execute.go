@@ -512,6 +512,9 @@ func jobMetadata(e *syncer.Engine) map[string]any {
 	if inc := e.IncompleteListing(); inc != nil {
 		md["incomplete_listing"] = inc
 	}
+	// Always written, null unless this run resumed from a checkpoint, so
+	// that what an earlier run of the job recorded does not outlive it.
+	md["resumed_from_checkpoint"] = e.ResumedFromCheckpoint()
 	return md
 }
 

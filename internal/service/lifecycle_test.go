@@ -261,6 +261,10 @@ func TestDeadWorkersJobIsResumedFromItsCheckpoint(t *testing.T) {
 			if j.Takeovers() != 1 || j.Metadata[protocol.MetaResume] != nil {
 				t.Fatalf("takeovers %d, resume point left %v", j.Takeovers(), j.Metadata[protocol.MetaResume])
 			}
+			// The ids listed before the checkpoint are unknown: the job says it deleted nothing stale.
+			if r, _ := j.Metadata["resumed_from_checkpoint"].(map[string]any); r["deletions_skipped"] != true {
+				t.Fatalf("metadata.resumed_from_checkpoint %v", j.Metadata["resumed_from_checkpoint"])
+			}
 			if c := e.connectorAfter("c1", protocol.JobFull, protocol.JobCompleted); c.LastIndexedDocumentCount == nil || *c.LastIndexedDocumentCount != 100 {
 				t.Fatalf("connector summary %v", c.LastIndexedDocumentCount)
 			}
@@ -288,6 +292,9 @@ func TestDeadWorkersJobWithoutCheckpointRestarts(t *testing.T) {
 	hist := j.History()
 	if hist[2]["resumed_from"] != protocol.ResumedFromStart {
 		t.Fatalf("history %v", hist)
+	}
+	if r, ok := j.Metadata["resumed_from_checkpoint"]; !ok || r != nil {
+		t.Fatalf("metadata.resumed_from_checkpoint %v (present %v), want null for a restart", r, ok)
 	}
 }
 

@@ -207,6 +207,9 @@ func TestResumedFullSyncStartsAtTheCheckpointAndDeletesNothing(t *testing.T) {
 	if !exists(t, client, "search-test", "gone") {
 		t.Fatal("a resumed sync deleted a document it never saw")
 	}
+	if r := e.ResumedFromCheckpoint(); r == nil || !r.DeletionsSkipped {
+		t.Fatalf("resumed_from_checkpoint %+v: want the skipped deletions recorded", r)
+	}
 	if c := e.Checkpoint(); c.Value["next"] != float64(100) || c.Progress.Indexed != 100 {
 		t.Fatalf("checkpoint %+v", c)
 	}

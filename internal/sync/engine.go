@@ -72,6 +72,10 @@ type Engine struct {
 	track *tracker
 	// incomplete collects the parts of the listing the source could not read.
 	incomplete *incomplete
+	// resumeSkippedDeletions: a full sync resumed from a checkpoint reached
+	// the stale-document pass and skipped it (the ids listed before the
+	// checkpoint are not known).
+	resumeSkippedDeletions atomic.Bool
 
 	extracted, filtered, creates, updates, deletes, unchanged, downloaded, tooLarge, contentFailed, keptContent atomic.Int64
 	// contentSkipped counts documents indexed without content because of
@@ -191,6 +195,23 @@ func (e *Engine) ItemErrors() []ItemError { return e.sink.Errors() }
 // IncompleteListing says what the source could not list; nil when it
 // listed everything.
 func (e *Engine) IncompleteListing() *IncompleteListing { return e.incomplete.summary() }
+
+// ResumedFromCheckpoint is what a job resumed from a source's checkpoint
+// records in its metadata (resumed_from_checkpoint).
+type ResumedFromCheckpoint struct {
+	// DeletionsSkipped: the stale-document pass would have run and did
+	// not, since the ids listed before the checkpoint are not known.
+	DeletionsSkipped bool `json:"deletions_skipped"`
+}
+
+// ResumedFromCheckpoint says what resuming from a checkpoint cost the job;
+// nil when the job did not resume from one.
+func (e *Engine) ResumedFromCheckpoint() *ResumedFromCheckpoint {
+	if !e.resumed() {
+		return nil
+	}
+	return &ResumedFromCheckpoint{DeletionsSkipped: e.resumeSkippedDeletions.Load()}
+}
 
 // Run executes the job. It returns when every queued operation has an
 // outcome, or with the first error (source failure, error budget spent,
@@ -538,8 +559,14 @@ func (e *Engine) produceFull(ctx context.Context, q *queue) error {
 	if werr := dl.wait(); err == nil {
 		err = werr
 	}
-	if err != nil || before == 0 || e.resumed() {
+	if err != nil || before == 0 {
 		return err
+	}
+	if e.resumed() {
+		// The ids listed before the checkpoint are lost with the run that
+		// listed them: any indexed document may be one of them.
+		e.resumeSkippedDeletions.Store(true)
+		return nil
 	}
 	if e.incomplete.any() {
 		// A document in a part that could not be read is not a deleted one.

@@ -173,6 +173,9 @@ func TestFullSyncIndexesThenDeletesStale(t *testing.T) {
 	if c := e.Counters(); c["doc_deletes_queued"] != 5 || c["docs_extracted"] != 115 {
 		t.Fatalf("counters %v", c)
 	}
+	if r := e.ResumedFromCheckpoint(); r != nil {
+		t.Fatalf("resumed_from_checkpoint %+v for a job that did not resume", r)
+	}
 }
 
 func TestFailedSourceDeletesNothing(t *testing.T) {
