@@ -63,8 +63,9 @@ type params struct {
 	files int
 	seed  uint64
 	// bulkDelay slows every _bulk request down (estest's delay fault), with chunks of bulkChunk
-	// documents: the short version's 1,500 files would otherwise sync in a tenth of a second,
-	// before the first progress report, and no kill would meet a recorded count or checkpoint.
+	// documents: unslowed, the short version's 1,500 files sync in a tenth of a second and the
+	// long version's 40,000 in about one, before or at the first progress report, so no kill
+	// would meet a recorded count or checkpoint.
 	bulkDelay time.Duration
 	bulkChunk int
 }
@@ -83,6 +84,9 @@ func getParams() params {
 	}
 	if os.Getenv("SOAK_FILES") == "" {
 		p.bulkDelay, p.bulkChunk = 150*time.Millisecond, 50
+	} else {
+		// About 80 bulks of 40,000 files, a sync of 8 s or more: several progress reports.
+		p.bulkDelay, p.bulkChunk = 100*time.Millisecond, max(p.files/80, 50)
 	}
 	return p
 }
