@@ -219,14 +219,7 @@ func TestDroppedCursorIsResumed(t *testing.T) {
 	if len(incomplete) > 0 {
 		t.Errorf("reported incomplete: %v", incomplete)
 	}
-	if count != len(want) || len(seen) != len(want) {
-		t.Errorf("%d documents emitted, %d distinct, want %d", count, len(seen), len(want))
-	}
-	for id, n := range seen {
-		if !want[id] || n != 1 {
-			t.Errorf("document %s emitted %d times (expected: %v)", id, n, want[id])
-		}
-	}
+	checkEachOnce(t, count, seen, want)
 	mu.Lock()
 	defer mu.Unlock()
 	notFound := 0

@@ -16,6 +16,19 @@ import (
 	"github.com/connectors-go/connectors/sources/internal/faultproxy"
 )
 
+// checkEachOnce fails t unless every wanted document was emitted exactly once and nothing else.
+func checkEachOnce(t *testing.T, count int, seen map[string]int, want map[string]bool) {
+	t.Helper()
+	if count != len(want) || len(seen) != len(want) {
+		t.Errorf("%d documents emitted, %d distinct, want %d", count, len(seen), len(want))
+	}
+	for id, n := range seen {
+		if !want[id] || n != 1 {
+			t.Errorf("document %s emitted %d times (expected: %v)", id, n, want[id])
+		}
+	}
+}
+
 // mixedIDs fills a collection with 1,000 documents whose _ids are of three types (numbers, strings,
 // ObjectIds: a resumed read must cross from one type to the next) in shuffled order, and returns
 // the document ids the source gives them.
@@ -84,14 +97,7 @@ func TestCursorResumesAfterCuts(t *testing.T) {
 	if len(incomplete) > 0 {
 		t.Errorf("reported incomplete: %v", incomplete)
 	}
-	if count != len(want) || len(seen) != len(want) {
-		t.Errorf("%d documents emitted, %d distinct, want %d", count, len(seen), len(want))
-	}
-	for id, n := range seen {
-		if !want[id] || n != 1 {
-			t.Errorf("document %s emitted %d times (expected: %v)", id, n, want[id])
-		}
-	}
+	checkEachOnce(t, count, seen, want)
 	var missing []string
 	for id := range want {
 		if seen[id] == 0 {
